@@ -1,0 +1,471 @@
+"""Policy profiles (政策配置): the rules of RULES.md as data.
+
+A profile states every threshold, period, window and routing the engine applies, so a
+deployment switches rules by choosing a file (`policies/municipal-2021.yaml`,
+`policies/national-2023.yaml`) rather than changing code. Every entry cites its RULES.md
+section (`rules: "§4"`) and its source document (`source: "001 §三(一)3"`); the engine copies
+both into the reasons of each decision.
+
+The sections of a profile:
+
+=============  ==============================================================  ==========
+key            what it states                                                  RULES.md
+=============  ==============================================================  ==========
+bad_credit     levels (low to high), cascade, accident and violation rules     §3
+lists          joint_punishment / blacklist: cases, period, removal, implies   §4, §10
+incentive      the six conditions, lookback, period, reapplication, fraud     §5
+ratings        诚信等级 downgrade, star bands and veto, rectification, high   §7
+supervision    tiers of 双随机 sampling with their criteria                    §7
+publication    双公示 deadlines, publication periods for credit repair          §8
+measures       list -> receiver sector -> measures with legal basis            §9
+=============  ==============================================================  ==========
+
+`Profile.from_mapping(data, source)` validates a parsed mapping and raises `ProfileError`
+naming the file, the dotted key path and the problem. Profiles are pure values: reading
+files is `gateway.policy_profiles`' job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from gateway.domain.records import ACCIDENT_GRADE_ALIASES, AccidentGrade, PersonRole, ViolationCase
+
+LIST_KINDS = ("joint_punishment", "blacklist")
+MEASURE_LISTS = ("joint_punishment", "blacklist", "incentive", "high_rating", "key_monitoring")
+RECEIVERS = (
+    "land",
+    "securities",
+    "finance",
+    "insurance",
+    "approval",
+    "trading",
+    "electricity",
+    "safety_supervision",
+    "platform",
+)
+ListKind = Literal["joint_punishment", "blacklist"]
+MeasureList = Literal["joint_punishment", "blacklist", "incentive", "high_rating", "key_monitoring"]
+Receiver = Literal[
+    "land", "securities", "finance", "insurance", "approval", "trading", "electricity", "safety_supervision", "platform"
+]
+Key = str  # profile keys are snake_case identifiers
+_KEY = r"^[a-z][a-z0-9_]*$"
+
+
+class ProfileError(ValueError):
+    """A profile is not usable: which file, which key, what is wrong."""
+
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        self.source = source
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{source}: {path or '(top level)'}: {problem}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Span(_Model):
+    """A calendar period: years, months and days added in that order (31 Jan + 1 month = 28/29 Feb)."""
+
+    years: int = Field(0, ge=0, le=100)
+    months: int = Field(0, ge=0, le=1200)
+    days: int = Field(0, ge=0, le=36500)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Span:
+        if not (self.years or self.months or self.days):
+            raise ValueError("a period needs years, months or days greater than 0")
+        return self
+
+    def after(self, day: dt.date) -> dt.date:
+        return _shift(day, self.years * 12 + self.months, self.days)
+
+    def before(self, day: dt.date) -> dt.date:
+        return _shift(day, -(self.years * 12 + self.months), -self.days)
+
+    def describe(self) -> str:
+        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
+        return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in parts if n)
+
+    def describe_zh(self) -> str:
+        parts = [(self.years, "年"), (self.months, "个月"), (self.days, "天")]
+        return "".join(f"{n}{unit}" for n, unit in parts if n)
+
+
+def _shift(day: dt.date, months: int, days: int) -> dt.date:
+    if months:
+        total = day.year * 12 + day.month - 1 + months
+        year, month = divmod(total, 12)
+        month += 1
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        day = dt.date(year, month, min(day.day, last))
+    return day + dt.timedelta(days=days)
+
+
+class Cited(_Model):
+    """Every profile entry says where it comes from."""
+
+    rules: str = Field(pattern=r"^§\d+")
+    source: str = Field(min_length=1)
+    text_zh: str = ""
+    text_en: str = ""
+
+
+def _grade_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return ACCIDENT_GRADE_ALIASES.get(value.strip(), value.strip())
+    return value
+
+
+class AccidentMatch(_Model):
+    """Which accidents a rule counts; every stated field must hold."""
+
+    grades: tuple[AccidentGrade, ...] | None = None
+    min_grade: AccidentGrade | None = None
+    min_deaths: int = Field(0, ge=0)
+    min_injuries: int = Field(0, ge=0)
+    responsibility: bool | None = None  # None: responsibility does not matter
+    egregious: bool | None = None
+
+    @field_validator("grades", mode="before")
+    @classmethod
+    def _grades(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [_grade_value(v) for v in value]
+        return value
+
+    @field_validator("min_grade", mode="before")
+    @classmethod
+    def _min_grade(cls, value: Any) -> Any:
+        return _grade_value(value)
+
+
+class AccidentLevelRule(Cited):
+    key: Key = Field(pattern=_KEY)
+    level: str
+    when: AccidentMatch
+
+
+class ViolationLevelRule(Cited):
+    key: Key = Field(pattern=_KEY)
+    level: str
+    codes: tuple[ViolationCase, ...] = Field(min_length=1)
+
+
+class BadCreditPolicy(Cited):
+    levels: tuple[str, ...] = Field(min_length=1)  # lowest first
+    cascade: bool = True
+    management_period: Span
+    accident_levels: tuple[AccidentLevelRule, ...]
+    violation_cases: tuple[ViolationLevelRule, ...] = ()
+
+
+class AccidentCriterion(_Model):
+    match: AccidentMatch
+    count: int = Field(1, ge=1)
+    window: Span | None = None  # all `count` accidents fall before first + window
+
+
+class ListCase(Cited):
+    key: Key = Field(pattern=_KEY)
+    code: str = Field(min_length=1)
+    accidents: AccidentCriterion | None = None
+    violations: tuple[ViolationCase, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_criterion(self) -> ListCase:
+        if (self.accidents is None) == (self.violations is None):
+            raise ValueError("a case states exactly one of 'accidents' or 'violations'")
+        return self
+
+
+class Removal(Cited):
+    window_before_expiry_working_days: int | None = Field(None, ge=1, le=250)
+    early_after: Span | None = None
+
+
+class ListPolicy(Cited):
+    title_zh: str
+    title_en: str
+    period: Span
+    removal: Removal
+    implies: tuple[str, ...] = ()  # being on this list also puts the subject on these
+    cases: tuple[ListCase, ...] = Field(min_length=1)
+
+
+class Condition(Cited):
+    number: int = Field(ge=1, le=6)
+
+
+class CommitmentCondition(Condition):
+    require_published: bool = True
+
+
+class DishonestyCondition(Condition):
+    roles: tuple[PersonRole, ...] = Field(min_length=1)
+    exclude_codes: tuple[ViolationCase, ...] = ()
+
+
+class PenaltyCondition(Condition):
+    authority_keywords: tuple[str, ...] = ()  # empty: every penalty on file counts
+
+
+class AccidentCondition(Condition):
+    fatal: AccidentMatch
+    occupational_disease: bool = True
+
+
+class GradeCondition(Condition):
+    required_grade: int = Field(1, ge=1, le=3)
+
+
+class OtherFieldCondition(Condition):
+    codes: tuple[ViolationCase, ...] = Field(min_length=1)
+    lookback: Span | None = None  # None: any such record ever
+
+
+class IncentiveConditions(_Model):
+    public_commitment: CommitmentCondition
+    no_dishonesty: DishonestyCondition
+    no_safety_penalty: PenaltyCondition
+    no_fatal_accident_or_occupational_disease: AccidentCondition
+    standardization_grade: GradeCondition
+    not_punished_elsewhere: OtherFieldCondition
+
+
+class FraudRule(Cited):
+    list: str
+
+
+class IncentivePolicy(Cited):
+    title_zh: str
+    title_en: str
+    lookback: Span
+    period: Span
+    reapply_before_expiry: Span
+    on_fraud: FraudRule
+    conditions: IncentiveConditions
+
+
+class IntegrityGradePolicy(Cited):
+    on_bad_credit: Literal["downgrade", "withdraw", "keep"]
+    downgrade_steps: int = Field(1, ge=1, le=2)
+    lowest_grade: int = Field(3, ge=1, le=3)  # downgrading below it withdraws the grade
+
+
+class StarBand(_Model):
+    stars: int = Field(ge=1, le=5)
+    min_score: Decimal = Field(ge=0, le=100)  # 以上: the bound itself qualifies
+
+
+class Rectification(Cited):
+    consecutive_starless_years: int = Field(2, ge=1, le=10)
+
+
+class StarPolicy(Cited):
+    bands: tuple[StarBand, ...] = Field(min_length=1)  # highest first
+    veto_gives_no_star: bool = True
+    no_star_is_key_monitoring: bool = True
+    rectification: Rectification
+
+
+class HighRating(Cited):
+    min_stars: int = Field(ge=1, le=5)
+
+
+class RatingsPolicy(_Model):
+    integrity_grade: IntegrityGradePolicy
+    stars: StarPolicy
+    high_rating: HighRating
+
+
+class TierCondition(_Model):
+    """One conjunction: every stated field must hold."""
+
+    listed_on: tuple[str, ...] | None = None  # on any of these lists
+    bad_credit: bool | None = None
+    key_monitoring: bool | None = None
+    min_stars: int | None = Field(None, ge=1, le=5)
+    max_integrity_grade: int | None = Field(None, ge=1, le=3)
+    incentive_eligible: bool | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TierCondition:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("a tier condition states at least one criterion")
+        return self
+
+
+class Tier(Cited):
+    key: Key = Field(pattern=_KEY)
+    sampling_zh: str
+    sampling_en: str
+    when: tuple[TierCondition, ...] = ()  # any one holds; empty: the default tier
+
+
+class SupervisionPolicy(Cited):
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+
+
+class Deadline(Cited):
+    key: Key = Field(pattern=_KEY)
+    kinds: tuple[Literal["licence", "penalty"], ...] = Field(min_length=1)
+    sector: str | None = None  # None: every sector; a sector rule wins over a general one
+    working_days: int = Field(ge=1, le=250)
+
+
+class RepairBand(_Model):
+    min: Span
+    max: Span
+
+
+class WorkSafetyMinimum(Cited):
+    enabled: bool
+    min: Span
+
+
+class RepairPolicy(Cited):
+    ordinary: RepairBand
+    serious: RepairBand
+    work_safety_minimum: WorkSafetyMinimum
+
+
+class PublicationPolicy(_Model):
+    deadlines: tuple[Deadline, ...] = Field(min_length=1)
+    repair: RepairPolicy
+
+
+class Measure(Cited):
+    basis: str = Field(min_length=1)  # legal basis text
+
+
+class Profile(_Model):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title_zh: str
+    title_en: str
+    description: str = ""
+    effective_from: dt.date | None = None
+    bad_credit: BadCreditPolicy
+    lists: dict[ListKind, ListPolicy] = Field(min_length=1)
+    incentive: IncentivePolicy
+    ratings: RatingsPolicy
+    supervision: SupervisionPolicy
+    publication: PublicationPolicy
+    measures: dict[MeasureList, dict[Receiver, tuple[Measure, ...]]]
+
+    _source: str = PrivateAttr(default="<profile>")
+    _compiled: Any = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], source: str = "<profile>") -> Profile:
+        """Validate a parsed profile; raise ProfileError naming `source`, key path and problem."""
+        if not isinstance(data, Mapping):
+            raise ProfileError(source, "", "a profile is a mapping of sections")
+        try:
+            profile = cls.model_validate(dict(data))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            raise ProfileError(source, _path(err["loc"]), _problem(err)) from None
+        problems = _cross_check(profile)
+        if problems:
+            path, problem = problems[0]
+            raise ProfileError(source, path, problem)
+        profile._source = source
+        return profile
+
+    def compiled(self) -> Any:
+        """Lookups precomputed once per profile (see `gateway.domain.policy.compiled`)."""
+        if self._compiled is None:
+            from gateway.domain.policy.compiled import compile_profile
+
+            self._compiled = compile_profile(self)
+        return self._compiled
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _problem(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _cross_check(p: Profile) -> list[tuple[str, str]]:
+    """Checks that span sections; each gives the exact key path."""
+    problems: list[tuple[str, str]] = []
+    levels = p.bad_credit.levels
+    if len(set(levels)) != len(levels):
+        problems.append(("bad_credit.levels", "levels repeat"))
+    for section, rules in (("accident_levels", p.bad_credit.accident_levels), ("violation_cases", p.bad_credit.violation_cases)):
+        for i, rule in enumerate(rules):
+            if rule.level not in levels:
+                problems.append(
+                    (f"bad_credit.{section}.{i}.level", f"unknown level {rule.level!r}; one of {', '.join(levels)}")
+                )
+    lists = set(p.lists)
+    for kind, lp in p.lists.items():
+        for target in lp.implies:
+            if target not in lists or target == kind:
+                problems.append((f"lists.{kind}.implies", f"{target!r} is not another list of this profile"))
+        seen: set[str] = set()
+        for i, case in enumerate(lp.cases):
+            if case.key in seen:
+                problems.append((f"lists.{kind}.cases.{i}.key", f"case key {case.key!r} repeats"))
+            seen.add(case.key)
+            if case.accidents and case.accidents.count > 1 and case.accidents.window is None:
+                problems.append((f"lists.{kind}.cases.{i}.accidents.window", "counting more than one accident needs a window"))
+        if lp.removal.window_before_expiry_working_days is None and lp.removal.early_after is None:
+            problems.append((f"lists.{kind}.removal", "state window_before_expiry_working_days or early_after"))
+    if p.incentive.on_fraud.list not in lists:
+        problems.append(("incentive.on_fraud.list", f"{p.incentive.on_fraud.list!r} is not a list of this profile"))
+    numbers = [getattr(p.incentive.conditions, name).number for name in IncentiveConditions.model_fields]
+    if sorted(numbers) != [1, 2, 3, 4, 5, 6]:
+        problems.append(("incentive.conditions", "conditions must be numbered 1 to 6, once each"))
+    bands = p.ratings.stars.bands
+    for i in range(1, len(bands)):
+        if not (bands[i].min_score < bands[i - 1].min_score and bands[i].stars < bands[i - 1].stars):
+            problems.append((f"ratings.stars.bands.{i}", "bands must go from most stars and highest score down"))
+    tiers = p.supervision.tiers
+    for i, tier in enumerate(tiers):
+        last = i == len(tiers) - 1
+        if last and tier.when:
+            problems.append((f"supervision.tiers.{i}.when", "the last tier is the default and has no conditions"))
+        if not last and not tier.when:
+            problems.append((f"supervision.tiers.{i}.when", "only the last tier may be the default"))
+        for j, cond in enumerate(tier.when):
+            for target in cond.listed_on or ():
+                if target not in lists:
+                    problems.append((f"supervision.tiers.{i}.when.{j}.listed_on", f"{target!r} is not a list of this profile"))
+    keys = [d.key for d in p.publication.deadlines]
+    if len(set(keys)) != len(keys):
+        problems.append(("publication.deadlines", "deadline keys repeat"))
+    for kind in p.measures:
+        if kind in LIST_KINDS and kind not in lists:
+            problems.append((f"measures.{kind}", f"{kind!r} is not a list of this profile"))
+    return problems

@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 
 class RecordKind(StrEnum):
@@ -125,7 +126,7 @@ def _to_date(value: Any) -> Any:
             try:
                 return dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
-                raise ValueError(f"{text!r} is not a calendar date") from None
+                raise PydanticCustomError("date_parsing", "{text} is not a calendar date", {"text": text}) from None
     return value
 
 

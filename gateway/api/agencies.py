@@ -1,0 +1,12 @@
+"""`GET /v1/agencies`."""
+
+from __future__ import annotations
+
+from gateway.api.deps import services
+from gateway.store import intake_repo
+
+
+def list_agencies() -> dict:
+    with services().db.read() as conn:
+        rows = intake_repo.list_agencies(conn)
+    return {"items": [{"code": r.code, "name": r.name, "uscc": r.uscc, "region": r.region, "level": r.level} for r in rows]}

@@ -1,0 +1,99 @@
+"""`POST /v1/records`, `:batch`, `:import`; `GET /v1/records/{id}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion import request
+from connexion.lifecycle import ConnexionResponse
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import services
+from gateway.api.problems import ApiProblem, json_response, problem
+from gateway.api.views import record_version
+from gateway.intake.importing import import_file
+from gateway.intake.service import IntakeError
+from gateway.store import intake_repo
+from gateway.xmlsafe import MalformedXml, UnsafeXml
+
+
+def _idempotency_key() -> str | None:
+    return request.headers.get("idempotency-key")
+
+
+def _submit(agency: str, records: list[Any]):
+    try:
+        return services().intake.submit(agency, records, idempotency_key=_idempotency_key())
+    except IntakeError as exc:
+        raise ApiProblem(exc.status, exc.type, type(exc).__name__, exc.detail) from None
+
+
+def post_record(agency: str, body: dict) -> Any:
+    try:
+        result = _submit(agency, [body])
+    except ApiProblem as exc:
+        return exc.response()
+    outcome = result.outcomes[0]
+    if outcome.outcome == "rejected":
+        errors = [{"index": 0, **p} for p in outcome.problems]
+        return problem(422, "record-invalid", "The record was rejected", f"{len(errors)} problem(s)", errors=errors,
+                       source_record_id=outcome.source_record_id)
+    status = 200 if outcome.outcome == "duplicate" else 201
+    return json_response(outcome.to_dict(), status)
+
+
+def post_batch(agency: str, body: dict) -> Any:
+    records = body.get("records") or []
+    limit = services().settings.max_batch_records
+    if len(records) > limit:
+        return problem(413, "batch-too-large", "Too many records", f"{len(records)} records; at most {limit} per batch")
+    try:
+        result = _submit(agency, records)
+    except ApiProblem as exc:
+        return exc.response()
+    return json_response(result.to_dict())
+
+
+async def post_import(agency: str, kind: str | None = None, body: Any = None) -> Any:
+    data = await request.body()
+    if not data:
+        return problem(400, "empty-file", "Empty file", "the request body holds no file")
+    svc = services()
+    content_type = request.headers.get("content-type")
+    filename = request.headers.get("x-filename")
+    try:
+        result = await run_in_threadpool(
+            import_file,
+            svc.intake,
+            agency,
+            data,
+            filename=filename,
+            content_type=content_type,
+            default_kind=kind,
+            idempotency_key=_idempotency_key(),
+        )
+    except UnsafeXml as exc:
+        return problem(400, "unsafe-xml", "XML refused", str(exc))
+    except MalformedXml as exc:
+        return problem(400, "malformed-xml", "Malformed XML", str(exc))
+    except IntakeError as exc:
+        return problem(exc.status, exc.type, type(exc).__name__, exc.detail)
+    except ValueError as exc:  # the parser's refusal of a file it cannot read
+        return problem(422, "unreadable-file", "The file could not be read", str(exc))
+    if "text/csv" in (request.headers.get("accept") or ""):
+        return ConnexionResponse(
+            status_code=200,
+            mimetype="text/csv",
+            content_type="text/csv; charset=utf-8",
+            body=result.rejection_report(),
+            headers={"Content-Disposition": 'attachment; filename="rejections.csv"'},
+        )
+    return json_response(result.to_dict())
+
+
+def get_record(record_id: str) -> Any:
+    with services().db.read() as conn:
+        rows = intake_repo.record_history(conn, record_id)
+    if not rows:
+        return problem(404, "record-not-found", "No such record", f"no record {record_id!r}")
+    return json_response({"record_id": record_id, "versions": [record_version(r) for r in rows]})

@@ -1,0 +1,61 @@
+"""`GET /v1/subjects/{uscc}`: the merged credit file."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gateway.api.deps import services
+from gateway.api.problems import json_response, problem
+from gateway.api.views import subject_file
+from gateway.domain.identifiers import IdentifierError, parse_key
+from gateway.intake.prepare import person_key
+from gateway.store import intake_repo
+
+
+def identifier_problem(exc: IdentifierError, given: str):
+    return problem(
+        400,
+        "identifier-invalid",
+        "Invalid identifier",
+        str(exc),
+        errors=[
+            {
+                "field": getattr(exc, "field", None) or "uscc",
+                "reason": exc.code,
+                "message": str(exc),
+                **({"position": exc.position} if getattr(exc, "position", None) else {}),
+                **({"suggestion": exc.suggestion} if getattr(exc, "suggestion", None) else {}),
+            }
+        ],
+    )
+
+
+_PERSON_KEY = re.compile(r"^person:[0-9a-f]{32}$")
+
+
+def resolve(conn, given: str):
+    """(subject row or None, normalised key text); raises IdentifierError."""
+    if _PERSON_KEY.match(given):  # the digest key the gateway itself hands out
+        return intake_repo.find_subject(conn, "key", given), given
+    scheme, value = parse_key(given)
+    if scheme == "person":  # a person's key is a digest; the number itself is never stored as a key
+        key, masked = person_key(value)
+        return intake_repo.find_subject(conn, "key", key), masked
+    if scheme == "uscc":
+        return intake_repo.find_subject(conn, "key", value), value
+    return intake_repo.find_subject(conn, {"org": "org_code", "reg": "reg_no"}[scheme], value), value
+
+
+def get_subject(uscc: str, history: bool = True) -> Any:
+    svc = services()
+    with svc.db.read() as conn:
+        try:
+            subject, normalized = resolve(conn, uscc)
+        except IdentifierError as exc:
+            return identifier_problem(exc, uscc)
+        if subject is None:
+            return problem(404, "subject-not-found", "Unknown subject", f"no records for {normalized}", normalized=normalized)
+        identifiers, names = intake_repo.subject_aliases(conn, subject.id)
+        rows = intake_repo.subject_records(conn, subject.id, include_history=history)
+    return json_response(subject_file(subject, identifiers, names, rows))

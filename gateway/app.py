@@ -1,0 +1,58 @@
+"""The HTTP application: connexion AsyncApp routed from `schemas/openapi.yaml` by operationId."""
+
+from __future__ import annotations
+
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.api import deps
+from gateway.api.limits import BodyLimitMiddleware
+from gateway.api.problems import ApiProblem, problem
+from gateway.bootstrap import Services
+from gateway.paths import OPENAPI
+
+log = logging.getLogger(__name__)
+
+
+def _on_api_problem(request, exc: ApiProblem):  # noqa: ANN001
+    return exc.response()
+
+
+def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
+    slug = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+            406: "not-acceptable", 415: "unsupported-media-type"}.get(exc.status, "request-error")
+    return problem(exc.status, slug, exc.title or "Request error", exc.detail, headers=dict(exc.headers or {}))
+
+
+def _on_unexpected(request, exc: Exception):  # noqa: ANN001
+    log.error("unhandled error on %s", getattr(request, "url", "?"), exc_info=exc)
+    return problem(500, "internal-error", "Internal error", "the gateway failed; the error was logged")
+
+
+def create_app(services: Services) -> AsyncApp:
+    deps.install(services)
+    app = AsyncApp(__name__, specification_dir=str(OPENAPI.parent))
+    app.add_api(
+        OPENAPI.name,
+        strict_validation=True,
+        validate_responses=False,
+        pythonic_params=False,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=True),
+    )
+    app.add_error_handler(ApiProblem, _on_api_problem)
+    app.add_error_handler(ProblemException, _on_connexion_problem)
+    app.add_error_handler(Exception, _on_unexpected)
+    app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       max_bytes=services.settings.max_body_bytes)
+    if services.settings.cors_origins:
+        app.add_middleware(CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                           allow_origins=services.settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["*"])
+    for hook in services.extras.get("app_hooks", []):
+        hook(app, services)
+    return app

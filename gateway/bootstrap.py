@@ -1,0 +1,38 @@
+"""The one wiring place: settings → database, clock, calendar, services.
+
+Entry points (HTTP app, CLI, workers, tests) call `build()` and get a `Services` object; the
+HTTP handlers reach it through `gateway.api.deps`. Tests pass their own clock or database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.clock import Clock, SystemClock
+from gateway.config import Settings, get_settings
+from gateway.domain.calendar import WorkingCalendar
+from gateway.intake.service import IntakeService
+from gateway.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    calendar: WorkingCalendar
+    intake: IntakeService
+    extras: dict[str, Any] = field(default_factory=dict)  # capabilities register their services here
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> Services:
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+    clock = clock or SystemClock()
+    calendar = WorkingCalendar.with_overrides(settings.holiday_overrides, settings.workday_overrides)
+    intake = IntakeService(db, clock, calendar, settings.publication_deadline_working_days)
+    return Services(settings=settings, db=db, clock=clock, calendar=calendar, intake=intake)

@@ -1,0 +1,280 @@
+"""SQL for intake: agencies, subject resolution, record versions, idempotency keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+
+from gateway.store.sql import chunks, insert_ignore
+from gateway.store.tables import (
+    agencies,
+    idempotency_keys,
+    records,
+    subject_identifiers,
+    subject_names,
+    subjects,
+)
+
+
+def new_uid(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+# --- agencies ------------------------------------------------------------------------
+
+def get_agency(conn: Connection, code: str) -> Any | None:
+    return conn.execute(select(agencies).where(agencies.c.code == code)).first()
+
+
+def upsert_agency(conn: Connection, *, code: str, name: str, region: str, level: str, uscc: str | None, now: dt.datetime) -> int:
+    row = get_agency(conn, code)
+    if row is None:
+        return conn.execute(
+            agencies.insert().values(code=code, name=name, region=region, level=level, uscc=uscc, created_at=now)
+        ).inserted_primary_key[0]
+    conn.execute(
+        update(agencies).where(agencies.c.id == row.id).values(name=name, region=region, level=level, uscc=uscc)
+    )
+    return row.id
+
+
+def list_agencies(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(agencies).order_by(agencies.c.code)))
+
+
+# --- subjects ------------------------------------------------------------------------
+
+def _subject_ids_by_key(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for batch in chunks(sorted(set(keys))):
+        for row in conn.execute(select(subjects.c.key, subjects.c.id).where(subjects.c.key.in_(batch))):
+            found[row.key] = row.id
+    return found
+
+
+def _subjects_by_identifier(conn: Connection, scheme: str, values: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """identifier value -> (subject id, subject key)"""
+    found: dict[str, tuple[int, str]] = {}
+    for batch in chunks(sorted(set(values))):
+        q = (
+            select(subject_identifiers.c.value, subjects.c.id, subjects.c.key)
+            .join(subjects, subjects.c.id == subject_identifiers.c.subject_id)
+            .where(subject_identifiers.c.scheme == scheme, subject_identifiers.c.value.in_(batch))
+        )
+        for row in conn.execute(q):
+            found[row.value] = (row.id, row.key)
+    return found
+
+
+def resolve_subjects(conn: Connection, wanted: Sequence[Any], now: dt.datetime) -> dict[str, int]:
+    """Map each prepared record's subject key to a subject id, creating subjects as needed.
+
+    Legacy keys (`org:`/`reg:`) find the subject that carries that identifier. A USCC whose
+    embedded organisation code (or whose 注册号) belongs to a subject known so far only by
+    that legacy identifier upgrades that subject in place, so its history follows it.
+    """
+    by_key: dict[str, Any] = {}
+    for p in wanted:
+        by_key.setdefault(p.subject_key, p)
+    result = _subject_ids_by_key(conn, by_key)
+    missing = [p for k, p in by_key.items() if k not in result]
+    if not missing:
+        return result
+
+    org_values = {p.org_code for p in missing if p.org_code}
+    reg_values = {p.reg_no for p in missing if p.reg_no}
+    by_org = _subjects_by_identifier(conn, "org_code", org_values)
+    by_reg = _subjects_by_identifier(conn, "reg_no", reg_values)
+    to_create = []
+    for p in missing:
+        legacy = (by_org.get(p.org_code) if p.org_code else None) or (by_reg.get(p.reg_no) if p.reg_no else None)
+        if legacy is not None:
+            subject_id, legacy_key = legacy
+            if p.uscc and legacy_key[:4] not in ("org:", "reg:"):
+                legacy = None  # identifier already belongs to another USCC: a data conflict, keep them apart
+            elif p.uscc:  # upgrade the legacy-keyed subject to its USCC
+                conn.execute(
+                    update(subjects)
+                    .where(subjects.c.id == subject_id)
+                    .values(key=p.subject_key, uscc=p.uscc, category=p.category, region=p.region, changed_at=now)
+                )
+                result[p.subject_key] = subject_id
+                continue
+            else:
+                result[p.subject_key] = subject_id
+                continue
+        to_create.append(p)
+    if to_create:
+        insert_ignore(
+            conn,
+            subjects,
+            [
+                {
+                    "key": p.subject_key,
+                    "uscc": p.uscc,
+                    "category": p.category,
+                    "name": p.name,
+                    "region": p.region,
+                    "display_id": p.display_id,
+                    "created_at": now,
+                    "changed_at": now,
+                }
+                for p in to_create
+            ],
+            ["key"],
+        )
+        result.update(_subject_ids_by_key(conn, (p.subject_key for p in to_create)))
+    return result
+
+
+def record_identifiers_and_names(conn: Connection, rows: Sequence[tuple[int, Any]], now: dt.datetime) -> None:
+    """Remember every identifier and name seen for a subject (aliases)."""
+    ids, names, touched = [], [], {}
+    for subject_id, p in rows:
+        for scheme, value in (("uscc", p.uscc), ("org_code", p.org_code), ("reg_no", p.reg_no)):
+            if value:
+                ids.append({"subject_id": subject_id, "scheme": scheme, "value": value, "first_seen_at": now})
+        if p.name:
+            names.append({"subject_id": subject_id, "name": p.name, "first_seen_at": now})
+        touched[subject_id] = p.name
+    insert_ignore(conn, subject_identifiers, _dedupe(ids, ("scheme", "value")), ["scheme", "value"])
+    insert_ignore(conn, subject_names, _dedupe(names, ("subject_id", "name")), ["subject_id", "name"])
+    named = [{"sid": sid, "nm": name} for sid, name in touched.items() if name]
+    if named:
+        conn.execute(update(subjects).where(subjects.c.id == bindparam("sid")).values(name=bindparam("nm")), named)
+
+
+def touch_subjects(conn: Connection, subject_ids: Iterable[int], now: dt.datetime) -> None:
+    params = [{"sid": sid, "now": now} for sid in set(subject_ids)]
+    if params:
+        conn.execute(update(subjects).where(subjects.c.id == bindparam("sid")).values(changed_at=bindparam("now")), params)
+
+
+def _dedupe(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for row in rows:
+        k = tuple(row[c] for c in key)
+        if k not in seen:
+            seen.add(k)
+            out.append(row)
+    return out
+
+
+def find_subject(conn: Connection, scheme: str, value: str) -> Any | None:
+    """A subject by its key, or by an identifier it carries (org code, 注册号)."""
+    if scheme in ("uscc", "key"):
+        return conn.execute(select(subjects).where(subjects.c.key == value)).first()
+    row = conn.execute(
+        select(subjects)
+        .join(subject_identifiers, subject_identifiers.c.subject_id == subjects.c.id)
+        .where(subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value)
+    ).first()
+    if row is None and scheme in ("org_code", "reg_no"):
+        prefix = "org:" if scheme == "org_code" else "reg:"
+        row = conn.execute(select(subjects).where(subjects.c.key == prefix + value)).first()
+    return row
+
+
+# --- records -------------------------------------------------------------------------
+
+def latest_versions(conn: Connection, agency_id: int, source_ids: Iterable[str]) -> dict[str, Any]:
+    """The newest row (current or withdrawn) of each source record of one agency."""
+    found: dict[str, Any] = {}
+    for batch in chunks(sorted(set(source_ids))):
+        q = select(
+            records.c.id,
+            records.c.uid,
+            records.c.source_record_id,
+            records.c.version,
+            records.c.status,
+            records.c.content_hash,
+            records.c.subject_id,
+            records.c.kind,
+        ).where(
+            records.c.agency_id == agency_id,
+            records.c.source_record_id.in_(batch),
+            records.c.status.in_(("current", "withdrawn")),
+        )
+        for row in conn.execute(q):
+            found[row.source_record_id] = row
+    return found
+
+
+def insert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(records.insert(), list(rows))
+
+
+def mark_superseded(conn: Connection, record_ids: Sequence[int]) -> None:
+    if record_ids:
+        conn.execute(
+            update(records).where(records.c.id == bindparam("rid")).values(status="superseded"),
+            [{"rid": rid} for rid in record_ids],
+        )
+
+
+def record_history(conn: Connection, uid: str) -> list[Any]:
+    """All versions of the source record that `uid` belongs to, oldest first."""
+    row = conn.execute(select(records.c.agency_id, records.c.source_record_id).where(records.c.uid == uid)).first()
+    if row is None:
+        return []
+    q = (
+        select(records, agencies.c.code.label("agency_code"), subjects.c.key.label("subject_key"))
+        .join(agencies, agencies.c.id == records.c.agency_id)
+        .join(subjects, subjects.c.id == records.c.subject_id)
+        .where(and_(records.c.agency_id == row.agency_id, records.c.source_record_id == row.source_record_id))
+        .order_by(records.c.version)
+    )
+    return list(conn.execute(q))
+
+
+def subject_records(conn: Connection, subject_id: int, include_history: bool = True) -> list[Any]:
+    q = (
+        select(records, agencies.c.code.label("agency_code"))
+        .join(agencies, agencies.c.id == records.c.agency_id)
+        .where(records.c.subject_id == subject_id)
+        .order_by(records.c.kind, records.c.event_date, records.c.source_record_id, records.c.version)
+    )
+    if not include_history:
+        q = q.where(records.c.status == "current")
+    return list(conn.execute(q))
+
+
+def subject_aliases(conn: Connection, subject_id: int) -> tuple[list[Any], list[Any]]:
+    ids = list(
+        conn.execute(
+            select(subject_identifiers.c.scheme, subject_identifiers.c.value, subject_identifiers.c.first_seen_at)
+            .where(subject_identifiers.c.subject_id == subject_id)
+            .order_by(subject_identifiers.c.scheme, subject_identifiers.c.value)
+        )
+    )
+    names = list(
+        conn.execute(
+            select(subject_names.c.name, subject_names.c.first_seen_at)
+            .where(subject_names.c.subject_id == subject_id)
+            .order_by(subject_names.c.first_seen_at, subject_names.c.name)
+        )
+    )
+    return ids, names
+
+
+# --- idempotency ---------------------------------------------------------------------
+
+def get_idempotent(conn: Connection, agency_id: int, key: str) -> Any | None:
+    return conn.execute(
+        select(idempotency_keys).where(idempotency_keys.c.agency_id == agency_id, idempotency_keys.c.key == key)
+    ).first()
+
+
+def save_idempotent(
+    conn: Connection, agency_id: int, key: str, request_hash: str, status_code: int, response: dict, now: dt.datetime
+) -> None:
+    conn.execute(
+        idempotency_keys.insert().values(
+            agency_id=agency_id, key=key, request_hash=request_hash, status_code=status_code, response=response, created_at=now
+        )
+    )

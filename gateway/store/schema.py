@@ -1,0 +1,10 @@
+"""Every table of the gateway on one MetaData (what Alembic compares against).
+
+Each capability defines its tables in its own module on `tables.metadata`; importing them
+here makes the whole schema visible to migrations and to tests that build it.
+"""
+
+from gateway.store import tables  # noqa: F401
+from gateway.store.tables import metadata
+
+__all__ = ["metadata"]

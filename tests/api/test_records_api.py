@@ -1,0 +1,206 @@
+"""Record intake through the ASGI app: outcomes, versions, idempotency, hostile input."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.store.tables import records
+from tests.factories import accident, licence, make_uscc, penalty
+
+A = make_uscc(1)
+B = make_uscc(2)
+
+
+def post(client, body, agency="MY-AJJ", **headers):
+    return client.post(f"/v1/records?agency={agency}", json=body, headers=headers)
+
+
+def batch(client, recs, agency="MY-AJJ", **headers):
+    return client.post(f"/v1/records:batch?agency={agency}", json={"records": recs}, headers=headers)
+
+
+def count_records(db) -> int:
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(records)).scalar_one()
+
+
+def test_a_new_penalty_is_accepted_with_its_publication_deadline(client):
+    r = post(client, penalty("P1", A, decided="2025-05-20"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["outcome"] == "accepted" and body["version"] == 1 and body["subject"] == A
+    assert body["publish_by"] == "2025-05-29"  # 7 working days after Tue 20 May 2025
+    assert body["publish_by_estimated"] is False
+
+
+def test_publish_by_counts_the_national_day_holiday_and_make_up_days(client):
+    # Fri 26 Sep 2025: Sun 28 Sep and Sat 11 Oct are make-up working days, 1-8 Oct are holidays
+    r = post(client, penalty("P1", A, decided="2025-09-26"))
+    assert r.json()["publish_by"] == "2025-10-13"
+
+
+def test_a_year_the_official_calendar_lacks_gives_an_estimated_deadline(client):
+    r = post(client, penalty("P1", A, decided="2027-03-01"))
+    assert r.status_code == 201
+    assert r.json()["publish_by"] == "2027-03-10" and r.json()["publish_by_estimated"] is True
+
+
+def test_the_same_record_again_is_a_duplicate_and_changes_nothing(client, db):
+    assert post(client, penalty("P1", A)).status_code == 201
+    r = post(client, penalty("P1", A))
+    assert r.status_code == 200 and r.json()["outcome"] == "duplicate" and r.json()["version"] == 1
+    assert count_records(db) == 1
+
+
+def test_a_correction_supersedes_and_history_is_kept(client):
+    first = post(client, penalty("P1", A)).json()
+    corrected = penalty("P1", A, CF_NR_FK="3")
+    r = post(client, {**corrected, "reason": "金额更正"})
+    assert r.status_code == 201 and r.json()["outcome"] == "superseded" and r.json()["version"] == 2
+    history = client.get(f"/v1/records/{r.json()['record_id']}").json()["versions"]
+    assert [(v["version"], v["status"]) for v in history] == [(1, "superseded"), (2, "current")]
+    assert history[1]["supersedes"] == first["record_id"]
+    assert history[0]["data"]["CF_NR_FK"] == "2" and history[1]["data"]["CF_NR_FK"] == "3"
+
+
+def test_a_withdrawal_retracts_the_record_and_a_second_one_is_a_duplicate(client):
+    post(client, penalty("P1", A))
+    r = post(client, {"source_record_id": "P1", "action": "withdraw", "reason": "撤销处罚决定"})
+    assert r.status_code == 201 and r.json()["status"] == "withdrawn" and r.json()["version"] == 2
+    again = post(client, {"source_record_id": "P1", "action": "withdraw"})
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    file = client.get(f"/v1/subjects/{A}").json()
+    entry = file["records"]["penalty"][0]
+    assert entry["status"] == "withdrawn" and len(entry["versions"]) == 2
+
+
+def test_withdrawing_an_unknown_record_is_rejected_with_a_reason(client):
+    r = post(client, {"source_record_id": "nope", "action": "withdraw"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["reason"] == "unknown_record"
+
+
+def test_a_correction_may_not_change_the_kind(client):
+    post(client, penalty("X1", A))
+    r = post(client, accident("X1", A, "2025-01-01"))
+    assert r.status_code == 422 and r.json()["errors"][0]["reason"] == "kind_mismatch"
+
+
+def test_source_record_ids_are_per_agency(client):
+    assert post(client, penalty("P1", A), agency="MY-AJJ").json()["outcome"] == "accepted"
+    assert post(client, penalty("P1", A), agency="FC-AJJ").json()["outcome"] == "accepted"
+
+
+def test_a_batch_stores_valid_records_and_reports_each_bad_one_precisely(client, db):
+    bad_check = A[:-1] + ("0" if A[-1] != "0" else "1")
+    recs = [
+        penalty("P1", A),
+        penalty("P2", bad_check),
+        {**accident("A1", B, "2025-03-01"), "colour": "red"},
+        accident("A2", B, "2025-13-01"),
+        licence("L1", B),
+        "not an object",
+    ]
+    r = batch(client, recs)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["counts"] == {"accepted": 2, "duplicate": 0, "superseded": 0, "rejected": 4}
+    out = body["results"]
+    assert [o["index"] for o in out] == [0, 1, 2, 3, 4, 5]
+    assert out[1]["problems"][0]["field"] == "subject.uscc"
+    assert out[1]["problems"][0]["reason"] == "invalid_checksum"
+    assert {"field": "colour", "reason": "unknown_field"}.items() <= out[2]["problems"][0].items()
+    assert out[3]["problems"][0]["field"] == "data.occurred_on"
+    assert out[3]["problems"][0]["reason"] == "bad_date"
+    assert out[5]["problems"][0]["reason"] == "not_an_object"
+    assert count_records(db) == 2
+
+
+def test_a_typing_slip_in_the_uscc_gets_a_suggestion_but_is_not_fixed(client):
+    slipped = A[:10] + "O" + A[11:] if A[10] == "0" else A.replace("0", "O", 1)
+    r = post(client, penalty("P1", slipped))
+    assert r.status_code == 422
+    problem = r.json()["errors"][0]
+    assert problem["reason"] == "invalid_character"
+    assert problem["suggestion"] == A
+
+
+def test_full_width_and_spaced_codes_are_normalised_to_one_subject(client):
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in A[:9]) + " " + A[9:].lower()
+    assert post(client, penalty("P1", wide)).json()["subject"] == A
+    assert post(client, accident("A1", A, "2025-01-01")).json()["subject"] == A
+    file = client.get(f"/v1/subjects/{A}").json()
+    assert set(file["records"]) == {"penalty", "accident"}
+
+
+def test_an_unknown_agency_is_a_problem_not_a_crash(client):
+    r = post(client, penalty("P1", A), agency="NOBODY")
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:gateway:problem:unknown-agency"
+
+
+def test_an_idempotency_key_replays_the_first_answer(client, db):
+    first = batch(client, [penalty("P1", A)], **{"Idempotency-Key": "k-1"}).json()
+    again = batch(client, [penalty("P1", A)], **{"Idempotency-Key": "k-1"}).json()
+    assert again == first and again["counts"]["accepted"] == 1
+    assert count_records(db) == 1
+
+
+def test_an_idempotency_key_reused_for_another_body_is_refused(client):
+    batch(client, [penalty("P1", A)], **{"Idempotency-Key": "k-1"})
+    r = batch(client, [penalty("P2", A)], **{"Idempotency-Key": "k-1"})
+    assert r.status_code == 409 and r.json()["type"].endswith("idempotency-key-reused")
+
+
+def test_a_crash_mid_batch_leaves_nothing_half_written(client, db, monkeypatch):
+    from gateway.store import intake_repo
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(intake_repo, "record_identifiers_and_names", boom)
+    r = batch(client, [penalty("P1", A), penalty("P2", B)])
+    assert r.status_code == 500
+    assert r.json()["type"] == "urn:gateway:problem:internal-error"
+    assert "disk on fire" not in r.text
+    assert count_records(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{not json", "application/json"), (b"[]", "application/json"), (b'{"records": 5}', "application/json")],
+)
+def test_malformed_bodies_get_problem_json_not_a_500(client, body, content_type):
+    r = client.post("/v1/records:batch?agency=MY-AJJ", content=body, headers={"content-type": content_type})
+    assert 400 <= r.status_code < 500
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_body_over_the_limit_is_refused_with_413(services, agencies, db):
+    from gateway.app import create_app
+
+    services.settings.max_body_bytes = 2048
+    with create_app(services).test_client() as small:
+        r = batch(small, [penalty(f"P{i}", A) for i in range(50)])
+        assert r.status_code == 413 and r.json()["type"].endswith("body-too-large")
+        chunked = small.post("/v1/records:batch?agency=MY-AJJ", content=iter([b'{"records": [' + b" " * 4096, b"]}"]),
+                             headers={"content-type": "application/json"})
+        assert chunked.status_code == 413
+    assert count_records(db) == 0
+
+
+def test_a_natural_persons_id_number_is_masked_in_the_credit_file(client):
+    person_id = "11010519491231002X"
+    rec = penalty("P9", A)
+    rec["data"].pop("CF_XDR_SHXYM")
+    rec["data"].update({"CF_XDR_MC": "张三", "CF_XDR_LB": "自然人", "CF_XDR_ZJLX": "身份证", "CF_XDR_ZJHM": person_id})
+    r = post(client, rec)
+    assert r.status_code == 201, r.text
+    key = r.json()["subject"]
+    assert person_id not in key
+    file = client.get(f"/v1/subjects/{key}")
+    assert file.status_code == 200
+    assert person_id not in file.text
+    assert file.json()["display_id"].startswith("110105") and "*" in file.json()["display_id"]

@@ -181,6 +181,8 @@ class Keyring:
 
 
 def load_pem_key(key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None, source: str = "") -> SigningKey:
+    if b"ENCRYPTED" not in key_pem:
+        passphrase = None  # one passphrase for a directory that mixes plain and encrypted keys
     try:
         private_key = serialization.load_pem_private_key(key_pem, password=passphrase)
     except (ValueError, TypeError) as exc:

@@ -11,7 +11,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     parser = subparsers.add_parser("db", help="database schema (Alembic migrations)")
     sub = parser.add_subparsers(dest="db_command", required=True)
     up = sub.add_parser("upgrade", help="apply migrations up to the latest (or --revision)")
-    up.add_argument("--revision", default="head")
+    up.add_argument("--revision", default="heads")
     add_config_option(up)
     up.set_defaults(func=_upgrade)
     cur = sub.add_parser("current", help="show the applied and the latest revision")
@@ -25,7 +25,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
     db = Database(settings_from(args).database_url)
     migrate.upgrade(db, args.revision)
-    print(f"database at revision {migrate.current_revision(db)}")
+    print(f"database at revision {', '.join(sorted(migrate.current_revisions(db)))}")
     return 0
 
 
@@ -34,6 +34,6 @@ def _current(args: argparse.Namespace) -> int:
     from gateway.store.db import Database
 
     db = Database(settings_from(args).database_url)
-    current, head = migrate.current_revision(db), migrate.head_revision(db)
-    print(f"applied: {current or '(none)'}  latest: {head}")
+    current, head = migrate.current_revisions(db), migrate.head_revisions(db)
+    print(f"applied: {', '.join(sorted(current)) or '(none)'}  latest: {', '.join(sorted(head))}")
     return 0 if current == head else 1

@@ -88,7 +88,10 @@ def compile_profile(p: Profile) -> CompiledProfile:
         level: tuple(reversed(bc.levels[: i + 1])) if bc.cascade else (level,) for level, i in rank.items()
     }
     acc = sorted(
-        (LevelRule(rank[r.level], i, r, accident_predicate(r.when)) for i, r in enumerate(bc.accident_levels)),
+        (
+            LevelRule(rank[r.level], i, r, accident_predicate(r.when))
+            for i, r in enumerate(bc.accident_levels)
+        ),
         key=lambda lr: -lr.rank,
     )
     vio: dict[str, LevelRule] = {}

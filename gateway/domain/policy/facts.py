@@ -172,7 +172,9 @@ def facts_from_records(records: Iterable[Record], as_of: dt.date) -> SubjectFact
             lic.append(LicenceFact(r.id, r.event_date))
         elif kind == RecordKind.STANDARDIZATION_GRADE:
             grd.append(
-                GradeFact(r.id, r.event_date, int(d["year"]), _std_grade(d["grade"]), _date(d.get("valid_until")))
+                GradeFact(
+                    r.id, r.event_date, int(d["year"]), _std_grade(d["grade"]), _date(d.get("valid_until"))
+                )
             )
         elif kind == RecordKind.COMMITMENT:
             com.append(

@@ -103,7 +103,9 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
     # (3) no administrative penalty by safety supervision
     keywords = cond.no_safety_penalty.authority_keywords
     pens = [
-        p.id for p in facts.penalties if p.date > since and (not keywords or any(k in p.authority for k in keywords))
+        p.id
+        for p in facts.penalties
+        if p.date > since and (not keywords or any(k in p.authority for k in keywords))
     ]
     add(
         "no_safety_penalty",
@@ -133,7 +135,9 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
     required = cond.standardization_grade.required_grade
     g = latest_grade(facts, as_of)
     if g is None:
-        add("standardization_grade", False, (), "无有效的安全生产标准化等级", "no valid standardization grade")
+        add(
+            "standardization_grade", False, (), "无有效的安全生产标准化等级", "no valid standardization grade"
+        )
     else:
         add(
             "standardization_grade",
@@ -146,7 +150,9 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
     # (6) not on a joint punishment list in another field
     lb = cond.not_punished_elsewhere.lookback
     floor = lb.before(as_of) if lb else None
-    other = [v.id for v in facts.violations if v.case in c.other_field_codes and (floor is None or v.date > floor)]
+    other = [
+        v.id for v in facts.violations if v.case in c.other_field_codes and (floor is None or v.date > floor)
+    ]
     add(
         "not_punished_elsewhere",
         not other,

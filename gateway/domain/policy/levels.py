@@ -54,7 +54,11 @@ def bad_credit(facts: SubjectFacts, as_of: dt.date, profile: Profile) -> BadCred
             continue
         for lr in c.accident_levels:
             if lr.matches(a):  # type: ignore[misc]
-                out.append(_record(a.id, a.date, ends, lr.rule, f"accident_levels.{lr.index}", c, ("事故", "accident")))
+                out.append(
+                    _record(
+                        a.id, a.date, ends, lr.rule, f"accident_levels.{lr.index}", c, ("事故", "accident")
+                    )
+                )
                 break
     for v in facts.violations:
         lr = c.violation_levels.get(v.case)
@@ -62,7 +66,9 @@ def bad_credit(facts: SubjectFacts, as_of: dt.date, profile: Profile) -> BadCred
             continue
         ends = period.after(v.date)
         if ends > as_of:
-            out.append(_record(v.id, v.date, ends, lr.rule, f"violation_cases.{lr.index}", c, (v.case, v.case)))
+            out.append(
+                _record(v.id, v.date, ends, lr.rule, f"violation_cases.{lr.index}", c, (v.case, v.case))
+            )
     if not out:
         return BadCreditDecision(False, None, (), ())
     out.sort(key=lambda r: (-c.level_rank[r.level], r.starts_on, r.record_id))

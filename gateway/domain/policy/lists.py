@@ -109,7 +109,9 @@ def list_candidacy(
     return tuple(out)
 
 
-def _case_hit(kind: str, cc: CompiledCase, facts: SubjectFacts, as_of: dt.date, period: Span) -> CaseHit | None:
+def _case_hit(
+    kind: str, cc: CompiledCase, facts: SubjectFacts, as_of: dt.date, period: Span
+) -> CaseHit | None:
     case = cc.case
     entry = f"lists.{kind}.cases.{cc.index}"
     if cc.matches is None:
@@ -160,7 +162,9 @@ def _case_hit(kind: str, cc: CompiledCase, facts: SubjectFacts, as_of: dt.date, 
     )
 
 
-def _latest_window(accidents: list[AccidentFact], count: int, window: Span | None) -> list[AccidentFact] | None:
+def _latest_window(
+    accidents: list[AccidentFact], count: int, window: Span | None
+) -> list[AccidentFact] | None:
     """The accidents of the latest window holding `count` of them (sorted by date), or None."""
     if len(accidents) < count:
         return None

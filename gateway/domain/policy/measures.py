@@ -30,7 +30,9 @@ class MeasureDecision(Output):
     entry: str  # profile key path
 
 
-def measures_for(active: Iterable[str], profile: Profile, *, punished: bool = False) -> tuple[MeasureDecision, ...]:
+def measures_for(
+    active: Iterable[str], profile: Profile, *, punished: bool = False
+) -> tuple[MeasureDecision, ...]:
     """The measures receivers apply for the lists in `active`, in profile order."""
     wanted = set(active)
     if punished:
@@ -43,7 +45,14 @@ def measures_for(active: Iterable[str], profile: Profile, *, punished: bool = Fa
             for i, m in enumerate(measures):
                 out.append(
                     MeasureDecision(
-                        kind, receiver, m.text_zh, m.text_en, m.basis, m.rules, m.source, f"measures.{kind}.{receiver}.{i}"
+                        kind,
+                        receiver,
+                        m.text_zh,
+                        m.text_en,
+                        m.basis,
+                        m.rules,
+                        m.source,
+                        f"measures.{kind}.{receiver}.{i}",
                     )
                 )
     return tuple(out)

@@ -41,7 +41,9 @@ def add_working_days(calendar: WorkingCalendar, start: dt.date, days: int) -> Wo
     return calendar.add_working_days(start, days)
 
 
-def entry_period(list_kind: str, starts_on: dt.date, profile: Profile, calendar: WorkingCalendar) -> EntryPeriod:
+def entry_period(
+    list_kind: str, starts_on: dt.date, profile: Profile, calendar: WorkingCalendar
+) -> EntryPeriod:
     """The period of an entry on `list_kind` ("joint_punishment", "blacklist" or "incentive")."""
     if list_kind == "incentive":
         ip = profile.incentive

@@ -92,7 +92,12 @@ def integrity_grade(
     bad_ids = tuple(r.record_id for r in bad.records)
     new = g.grade + gp.downgrade_steps
     if gp.on_bad_credit == "withdraw" or new > gp.lowest_grade:
-        action, grade, zh, en = "withdrawn", None, "不良信用记录，取消诚信等级", "bad-credit record: grade withdrawn"
+        action, grade, zh, en = (
+            "withdrawn",
+            None,
+            "不良信用记录，取消诚信等级",
+            "bad-credit record: grade withdrawn",
+        )
     else:
         action, grade = "downgraded", new
         zh, en = f"不良信用记录，下调至 {new} 级", f"bad-credit record: downgraded to grade {new}"
@@ -119,13 +124,19 @@ def star_ratings(facts: SubjectFacts, profile: Profile) -> StarRatingDecision:
         if stars is not None:
             zh, en = f"{s.score} 分，{stars} 星", f"score {s.score}: {stars} stars"
         elif s.veto_items and sp.veto_gives_no_star:
-            zh, en = f"存在否决项（{'、'.join(s.veto_items)}），不评星级", f"veto item(s) {', '.join(s.veto_items)}: no star"
+            zh, en = (
+                f"存在否决项（{'、'.join(s.veto_items)}），不评星级",
+                f"veto item(s) {', '.join(s.veto_items)}: no star",
+            )
         else:
             zh, en = f"{s.score} 分，不评星级", f"score {s.score}: no star"
         if stars is None and sp.no_star_is_key_monitoring:
             zh, en = zh + "，列为重点监控单位", en + "; key-monitoring unit"
         if rectify:
-            zh, en = zh + f"；连续 {len(streak)} 年未评星级，责令整改", en + f"; {len(streak)} years without a star: rectification"
+            zh, en = (
+                zh + f"；连续 {len(streak)} 年未评星级，责令整改",
+                en + f"; {len(streak)} years without a star: rectification",
+            )
         years.append(
             YearRating(
                 year,

@@ -1,0 +1,209 @@
+"""File import: an agency's CSV, XLSX or XML file as raw record dicts plus row problems.
+
+`parse_file` only reads: it finds the format (by content: the ZIP magic of XLSX, a leading
+``<`` of XML, else CSV; then by file name and content type), the encoding, the header and
+what each column means (`gateway.intake.columns`), and yields one record dict per data row
+in the shape the intake API accepts. Validation and storage happen downstream; a row
+appears in `problems` only when it could not even become a record dict (unknown column,
+missing kind, unreadable cell), and a problem at the header row (row 1) is about a whole
+column and stops no row.
+
+Rows are numbered as the agency sees them: in CSV and XLSX the header is row 1 and the
+first data row row 2 (blank rows count, they are merely skipped); in XML a row is the
+1-based position of the ``<record>`` element. `write_rejection_report` turns problems back
+into a CSV the agency can open in Excel, fix and resend.
+
+Whole-file failures raise `FileUnreadable` (a ValueError with a stable `reason`; for XML
+that is not well-formed it is also a `gateway.xmlsafe.MalformedXml`), and unsafe XML raises
+`gateway.xmlsafe.UnsafeXml`; the API maps them to 4xx answers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+from gateway import xmlsafe
+from gateway.intake import csvfile, xlsxfile, xmlfile
+from gateway.intake.columns import Layout, Problem, kind_of
+
+Format = Literal["csv", "xlsx", "xml"]
+
+
+class RowProblem(NamedTuple):
+    """Why one row (or, at the header row, one column) did not become a record."""
+
+    row: int
+    field: str
+    reason: str
+    message: str
+
+
+class ParsedRow(NamedTuple):
+    row: int
+    record: dict[str, Any]
+
+
+@dataclass
+class ParsedFile:
+    records: list[ParsedRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    encoding: str | None = None  # None for XLSX, whose parts are always UTF-8 XML
+    format: Format = "csv"
+
+
+class FileUnreadable(ValueError):
+    """The file as a whole cannot be read: reason is one of empty_file, too_many_rows,
+    unknown_encoding, malformed_csv, malformed_xlsx, malformed_xml, unsupported_format."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class MalformedXmlFile(FileUnreadable, xmlsafe.MalformedXml):
+    """Not well-formed XML: both a FileUnreadable (reason malformed_xml) and xmlsafe's MalformedXml."""
+
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (BIFF)
+_EXTENSIONS: dict[str, Format] = {
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xml": "xml",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+}
+
+
+def detect_format(data: bytes, filename: str | None = None, content_type: str | None = None) -> Format:
+    """csv, xlsx or xml: by content first, then by the name and the declared type."""
+    if data.startswith(_XLSX_MAGIC):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        raise FileUnreadable(
+            "unsupported_format", "legacy .xls workbooks are not accepted; save as .xlsx or CSV"
+        )
+    head = data[:256]
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            head = head[2:].decode(encoding, errors="ignore").encode()
+    head = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if head.startswith(b"<"):
+        return "xml"
+    if filename:
+        suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
+        if suffix in _EXTENSIONS:
+            return _EXTENSIONS[suffix]
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if "spreadsheetml" in ctype:
+        return "xlsx"
+    if ctype.endswith("xml"):
+        return "xml"
+    return "csv"
+
+
+def parse_file(
+    data: bytes,
+    filename: str | None,
+    content_type: str | None,
+    default_kind: str | None = None,
+    max_rows: int = 100_000,
+) -> ParsedFile:
+    """Read an imported file into raw record dicts (by row) and row problems.
+
+    `default_kind` (an English kind or its Chinese name) applies to rows whose kind neither a
+    kind column nor CF_* / XK_* columns give. Raises FileUnreadable, xmlsafe.UnsafeXml, and
+    ValueError for an unknown `default_kind`.
+    """
+    kind = None
+    if default_kind is not None and (kind := kind_of(default_kind)) is None:
+        raise ValueError(f"unknown record kind {default_kind!r}")
+    fmt = detect_format(data, filename, content_type)
+    if fmt == "xml":
+        return _parse_xml(data, max_rows)
+    if fmt == "xlsx":
+        try:
+            return _tabulate(xlsxfile.rows(data, kind), kind, max_rows, ParsedFile(format="xlsx"))
+        except FileUnreadable:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, TypeError, ValueError) as exc:
+            if type(exc).__module__.startswith("defusedxml"):
+                raise xmlsafe.UnsafeXml(f"the workbook uses a refused XML feature: {exc}") from None
+            raise FileUnreadable("malformed_xlsx", f"the workbook cannot be read: {exc}") from None
+    try:
+        text, encoding = csvfile.decode(data)
+    except UnicodeError as exc:
+        raise FileUnreadable("unknown_encoding", str(exc)) from None
+    try:
+        return _tabulate(csvfile.rows(text), kind, max_rows, ParsedFile(format="csv", encoding=encoding))
+    except csv.Error as exc:
+        raise FileUnreadable("malformed_csv", f"the CSV cannot be read: {exc}") from None
+
+
+def _blank(cells: Sequence[Any]) -> bool:
+    return not any(c is not None and (c.__class__ is not str or c.strip()) for c in cells)
+
+
+def _tabulate(
+    rows: Iterator[tuple[int, Sequence[Any]]], kind: str | None, max_rows: int, out: ParsedFile
+) -> ParsedFile:
+    layout: Layout | None = None
+    problems: list[Problem] = []
+    count = 0
+    for number, cells in rows:
+        if _blank(cells):
+            continue
+        if layout is None:
+            layout = Layout(cells, number)
+            continue
+        count += 1
+        if count > max_rows:
+            raise FileUnreadable("too_many_rows", f"the file has more than {max_rows} data rows; split it")
+        record, row_problems = layout.build(number, cells, kind)
+        if record is not None:
+            out.records.append(ParsedRow(number, record))
+        problems.extend(row_problems)
+    if layout is None:
+        raise FileUnreadable("empty_file", "the file has no header row")
+    out.problems = [RowProblem(*p) for p in sorted(layout.problems + problems, key=lambda p: p[0])]
+    return out
+
+
+def _parse_xml(data: bytes, max_rows: int) -> ParsedFile:
+    try:
+        records, problems, encoding = xmlfile.parse(data, max_rows)
+    except xmlsafe.MalformedXml as exc:
+        raise MalformedXmlFile("malformed_xml", f"the XML is not well-formed: {exc}") from None
+    except xmlfile.TooManyRecords as exc:
+        raise FileUnreadable("too_many_rows", str(exc)) from None
+    return ParsedFile(
+        records=[ParsedRow(n, r) for n, r in records],
+        problems=[RowProblem(*p) for p in problems],
+        encoding=encoding,
+        format="xml",
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    # Excel would run a cell starting with = + - @ as a formula (CSV injection).
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_rejection_report(rows: Iterable[tuple[int, str, str, str]]) -> bytes:
+    """The problems as CSV (UTF-8 with BOM, so Excel opens it): row, field, reason, message."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["row", "field", "reason", "message"])
+    for row, fld, reason, message in rows:
+        writer.writerow([row, _cell(str(fld)), _cell(str(reason)), _cell(str(message))])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")

@@ -32,6 +32,7 @@ import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -111,9 +112,13 @@ class Trust:
         """Trust our own keys (re-verifying what we signed; tests)."""
         return cls(name, tuple(k.certificate for k in keys))
 
-    @property
+    @cached_property
     def signature_methods(self) -> frozenset[SignatureMethod]:
         return frozenset(SIGNATURE_METHODS[s] for s in self.suites)
+
+    @cached_property
+    def pinned_by_der(self) -> dict[bytes, x509.Certificate]:
+        return {c.public_bytes(serialization.Encoding.DER): c for c in self.pinned}
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,7 @@ def _fail(message: str) -> SignatureInvalid:
     return SignatureInvalid(message)
 
 
-def _check_profile(root: etree._Element, trust: Trust) -> tuple[etree._Element, list[x509.Certificate], str | None]:
+def _check_profile(root: etree._Element, trust: Trust) -> tuple[etree._Element, list[bytes], str | None]:
     """Refuse anything but the one profile, before any cryptography (signature wrapping)."""
     signatures = list(root.iter(ds("Signature")))
     if len(signatures) != 1:
@@ -281,19 +286,16 @@ def _check_profile(root: etree._Element, trust: Trust) -> tuple[etree._Element, 
         raise _fail("ds:Object is not part of the profile")
     certs_b64 = [c.text or "" for c in sig.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)]
     try:
-        certs = [x509.load_der_x509_certificate(base64.b64decode("".join(t.split()))) for t in certs_b64]
+        certs = [base64.b64decode("".join(t.split()), validate=True) for t in certs_b64]
     except ValueError as exc:
         raise _fail(f"cannot read the certificate in KeyInfo: {exc}") from None
     key_name = sig.findtext("ds:KeyInfo/ds:KeyName", namespaces=_NS)
     return sig, certs, key_name
 
 
-def _pinned_signer(trust: Trust, certs: list[x509.Certificate], key_name: str | None) -> x509.Certificate | None:
+def _pinned_signer(trust: Trust, certs: list[bytes], key_name: str | None) -> x509.Certificate | None:
     if certs:
-        for pinned in trust.pinned:
-            if pinned == certs[0]:
-                return pinned
-        return None
+        return trust.pinned_by_der.get(certs[0])
     if key_name:
         for pinned in trust.pinned:
             if key_id_for(pinned) == key_name.strip():
@@ -350,7 +352,7 @@ def verify_xml(
         )
     except (SignXMLException, etree.DocumentInvalid) as exc:
         raise _fail(f"{type(exc).__name__}: {exc}") from None
-    signer = pinned if pinned is not None else certs[0]
+    signer = pinned if pinned is not None else x509.load_der_x509_certificate(certs[0])
     if result.signed_xml is None:
         raise _fail("the signed content is not XML")
     signed_info = result.signature_xml.find("ds:SignedInfo", _NS)

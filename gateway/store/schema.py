@@ -4,6 +4,7 @@ Each capability defines its tables in its own module on `tables.metadata`; impor
 here makes the whole schema visible to migrations and to tests that build it.
 """
 
+import gateway.store.delivery_tables  # noqa: F401
 from gateway.store import tables  # noqa: F401
 from gateway.store.tables import metadata
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.domain.policy.facts import GRADE_ORDER, AccidentFact
+from gateway.domain.policy.measures import MeasureDecision
 
 if TYPE_CHECKING:
     from gateway.domain.policy.profile import (
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
         ListCase,
         ListPolicy,
         Profile,
+        Tier,
+        TierCondition,
         ViolationLevelRule,
     )
 
@@ -69,6 +72,21 @@ class CompiledList:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledTierCondition:
+    index: int
+    condition: TierCondition
+    used: tuple[str, ...]  # the criteria it states
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTier:
+    index: int
+    tier: Tier
+    conditions: tuple[CompiledTierCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProfile:
     level_rank: dict[str, int]
     cascade: dict[str, tuple[str, ...]]  # level -> itself and every level it implies, highest first
@@ -79,6 +97,10 @@ class CompiledProfile:
     excluded_dishonesty: frozenset[str]
     dishonesty_roles: frozenset[str]
     other_field_codes: frozenset[str]
+    list_violation_codes: frozenset[str]  # every code some list case counts
+    list_accident_cases: bool  # whether any list case counts accidents
+    measures: dict[str, tuple[MeasureDecision, ...]]  # list kind -> measures, in profile order
+    tiers: tuple[CompiledTier, ...]
 
 
 def compile_profile(p: Profile) -> CompiledProfile:
@@ -117,6 +139,31 @@ def compile_profile(p: Profile) -> CompiledProfile:
         for kind, lp in p.lists.items()
     )
     cond = p.incentive.conditions
+    measures = {
+        kind: tuple(
+            MeasureDecision(
+                kind,
+                receiver,
+                m.text_zh,
+                m.text_en,
+                m.basis,
+                m.rules,
+                m.source,
+                f"measures.{kind}.{receiver}.{i}",
+            )
+            for receiver, ms in receivers.items()
+            for i, m in enumerate(ms)
+        )
+        for kind, receivers in p.measures.items()
+    }
+    tiers = []
+    for i, tier in enumerate(p.supervision.tiers):
+        conds = []
+        for j, tc in enumerate(tier.when):
+            used = tc.model_dump(exclude_none=True)
+            text = ", ".join(f"{k}={v}" for k, v in used.items())
+            conds.append(CompiledTierCondition(j, tc, tuple(used), text))
+        tiers.append(CompiledTier(i, tier, tuple(conds)))
     return CompiledProfile(
         level_rank=rank,
         cascade=cascade,
@@ -127,4 +174,8 @@ def compile_profile(p: Profile) -> CompiledProfile:
         excluded_dishonesty=frozenset(c.value for c in cond.no_dishonesty.exclude_codes),
         dishonesty_roles=frozenset(r.value for r in cond.no_dishonesty.roles),
         other_field_codes=frozenset(c.value for c in cond.not_punished_elsewhere.codes),
+        list_violation_codes=frozenset(code for cl in lists for cc in cl.cases for code in cc.codes),
+        list_accident_cases=any(cc.matches is not None for cl in lists for cc in cl.cases),
+        measures=measures,
+        tiers=tuple(tiers),
     )

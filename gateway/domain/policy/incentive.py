@@ -49,55 +49,69 @@ def latest_grade(facts: SubjectFacts, as_of: dt.date):  # type: ignore[no-untype
     return None
 
 
+_SHARED: dict[tuple[str, int, bool, str, str], tuple[object, ConditionResult]] = {}
+
+
+def _result(
+    key: str, entry, met: bool, ids: list[str] | tuple[str, ...], zh: str, en: str
+) -> ConditionResult:  # type: ignore[no-untyped-def]
+    """One condition's result; those without evidence repeat across subjects and are shared."""
+    cache_key = (key, id(entry), met, zh, en)
+    if not ids:
+        hit = _SHARED.get(cache_key)
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+    result = ConditionResult(
+        key,
+        entry.number,
+        met,
+        tuple(ids),
+        reason(
+            f"incentive_{key}",
+            tuple(ids),
+            f"incentive.conditions.{key}",
+            entry,
+            ("满足：" if met else "不满足：") + zh,
+            ("met: " if met else "not met: ") + en,
+        ),
+    )
+    if not ids:
+        if len(_SHARED) > 1024:
+            _SHARED.clear()
+        _SHARED[cache_key] = (entry, result)
+    return result
+
+
 def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile) -> IncentiveDecision:
     ip = profile.incentive
     cond = ip.conditions
     c = profile.compiled()
     since = ip.lookback.before(as_of)  # events on or before `since` are outside the lookback
-    results: list[ConditionResult] = []
-
-    def add(key: str, met: bool, ids: list[str] | tuple[str, ...], zh: str, en: str) -> None:
-        entry = getattr(cond, key)
-        results.append(
-            ConditionResult(
-                key,
-                entry.number,
-                met,
-                tuple(ids),
-                reason(
-                    f"incentive_{key}",
-                    tuple(ids),
-                    f"incentive.conditions.{key}",
-                    entry,
-                    ("满足：" if met else "不满足：") + zh,
-                    ("met: " if met else "not met: ") + en,
-                ),
-            )
-        )
+    within_zh, within_en = ip.lookback.describe_zh(), ip.lookback.describe()
 
     # (1) public commitment, kept
     pc = cond.public_commitment
     broken = [x.id for x in facts.commitments if not x.kept and x.date > since]
     public = [x.id for x in facts.commitments if x.kept and (x.published or not pc.require_published)]
     if broken:
-        add("public_commitment", False, broken, "有未履行的承诺", "a commitment was broken")
+        r1 = _result("public_commitment", pc, False, broken, "有未履行的承诺", "a commitment was broken")
     elif public:
-        add("public_commitment", True, public, "已公开承诺并履行", "public commitment on file and kept")
+        r1 = _result(
+            "public_commitment", pc, True, public, "已公开承诺并履行", "public commitment on file and kept"
+        )
     else:
-        add("public_commitment", False, (), "无公开承诺记录", "no public commitment on file")
+        r1 = _result("public_commitment", pc, False, (), "无公开承诺记录", "no public commitment on file")
 
     # (2) no 失信 behaviour by the unit, principal or safety head
-    bad = [
-        v.id
-        for v in facts.violations
-        if v.date > since and v.role in c.dishonesty_roles and v.case not in c.excluded_dishonesty
-    ]
-    add(
+    roles, excluded = c.dishonesty_roles, c.excluded_dishonesty
+    bad = [v.id for v in facts.violations if v.date > since and v.role in roles and v.case not in excluded]
+    r2 = _result(
         "no_dishonesty",
+        cond.no_dishonesty,
         not bad,
         bad,
-        f"{ip.lookback.describe_zh()}内失信行为 {len(bad)} 项",
-        f"{len(bad)} violation(s) within {ip.lookback.describe()}",
+        f"{within_zh}内失信行为 {len(bad)} 项",
+        f"{len(bad)} violation(s) within {within_en}",
     )
 
     # (3) no administrative penalty by safety supervision
@@ -107,40 +121,50 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
         for p in facts.penalties
         if p.date > since and (not keywords or any(k in p.authority for k in keywords))
     ]
-    add(
+    r3 = _result(
         "no_safety_penalty",
+        cond.no_safety_penalty,
         not pens,
         pens,
-        f"{ip.lookback.describe_zh()}内行政处罚 {len(pens)} 项",
-        f"{len(pens)} penalty(ies) within {ip.lookback.describe()}",
+        f"{within_zh}内行政处罚 {len(pens)} 项",
+        f"{len(pens)} penalty(ies) within {within_en}",
     )
 
     # (4) no fatal responsibility accident, no new occupational disease case
-    occ = cond.no_fatal_accident_or_occupational_disease.occupational_disease
+    c4 = cond.no_fatal_accident_or_occupational_disease
+    occ = c4.occupational_disease
+    fatal = c.fatal_accident
     acc = [
         a.id
         for a in facts.accidents
-        if a.date > since and (c.fatal_accident(a) or (occ and a.occupational_disease_cases > 0))
+        if a.date > since and (fatal(a) or (occ and a.occupational_disease_cases > 0))
     ]
-    add(
+    r4 = _result(
         "no_fatal_accident_or_occupational_disease",
+        c4,
         not acc,
         acc,
-        f"{ip.lookback.describe_zh()}内死亡责任事故或新发职业病 {len(acc)} 起",
-        f"{len(acc)} fatal responsibility accident(s) or new occupational disease case(s) "
-        f"within {ip.lookback.describe()}",
+        f"{within_zh}内死亡责任事故或新发职业病 {len(acc)} 起",
+        f"{len(acc)} fatal responsibility accident(s) or new occupational disease case(s) within {within_en}",
     )
 
     # (5) standardization grade 一级
-    required = cond.standardization_grade.required_grade
+    c5 = cond.standardization_grade
+    required = c5.required_grade
     g = latest_grade(facts, as_of)
     if g is None:
-        add(
-            "standardization_grade", False, (), "无有效的安全生产标准化等级", "no valid standardization grade"
+        r5 = _result(
+            "standardization_grade",
+            c5,
+            False,
+            (),
+            "无有效的安全生产标准化等级",
+            "no valid standardization grade",
         )
     else:
-        add(
+        r5 = _result(
             "standardization_grade",
+            c5,
             g.grade <= required,
             (g.id,),
             f"标准化等级 {g.grade} 级（要求 {required} 级）",
@@ -148,19 +172,19 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
         )
 
     # (6) not on a joint punishment list in another field
-    lb = cond.not_punished_elsewhere.lookback
-    floor = lb.before(as_of) if lb else None
-    other = [
-        v.id for v in facts.violations if v.case in c.other_field_codes and (floor is None or v.date > floor)
-    ]
-    add(
+    c6 = cond.not_punished_elsewhere
+    floor = c6.lookback.before(as_of) if c6.lookback else None
+    codes = c.other_field_codes
+    other = [v.id for v in facts.violations if v.case in codes and (floor is None or v.date > floor)]
+    r6 = _result(
         "not_punished_elsewhere",
+        c6,
         not other,
         other,
         f"其他领域失信联合惩戒记录 {len(other)} 项",
         f"{len(other)} joint punishment record(s) in another field",
     )
 
-    results.sort(key=lambda r: r.number)
+    results = sorted((r1, r2, r3, r4, r5, r6), key=lambda r: r.number)
     missing = tuple(r.key for r in results if not r.met)
     return IncentiveDecision(not missing, tuple(results), missing, tuple(r.reason for r in results))

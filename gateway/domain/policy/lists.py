@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from gateway.domain.calendar import WorkingCalendar
-from gateway.domain.policy.compiled import CompiledCase
+from gateway.domain.policy.compiled import CompiledCase, CompiledProfile
 from gateway.domain.policy.facts import AccidentFact, SubjectFacts
 from gateway.domain.policy.output import Output
 from gateway.domain.policy.periods import EntryPeriod, entry_period
@@ -56,11 +56,18 @@ def list_candidacy(
 ) -> tuple[ListCandidacy, ...]:
     """Candidacy for every list of the profile, in profile order."""
     compiled = profile.compiled()
+    # most subjects have neither accidents nor listing violations: skip the cases then
+    has_accidents = bool(facts.accidents) and compiled.list_accident_cases
+    has_violations = any(v.case in compiled.list_violation_codes for v in facts.violations)
+    if not (has_accidents or has_violations):
+        return _not_listed(compiled)
     hits: dict[str, list[CaseHit]] = {}
     for cl in compiled.lists:
         period = cl.policy.period
         found = []
         for cc in cl.cases:
+            if (cc.matches is None and not has_violations) or (cc.matches is not None and not has_accidents):
+                continue
             hit = _case_hit(cl.kind, cc, facts, as_of, period)
             if hit is not None:
                 found.append(hit)
@@ -107,6 +114,13 @@ def list_candidacy(
             )
         )
     return tuple(out)
+
+
+def _not_listed(compiled: CompiledProfile) -> tuple[ListCandidacy, ...]:
+    return tuple(
+        ListCandidacy(cl.kind, cl.policy.title_zh, cl.policy.title_en, False, (), (), None, ())
+        for cl in compiled.lists
+    )
 
 
 def _case_hit(

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.domain.policy.output import Output
-from gateway.domain.policy.profile import Profile
+
+if TYPE_CHECKING:
+    from gateway.domain.policy.profile import Profile
 
 REWARDS = frozenset({"incentive", "high_rating"})
 
@@ -37,22 +40,7 @@ def measures_for(
     wanted = set(active)
     if punished:
         wanted -= REWARDS
-    out = []
-    for kind, receivers in profile.measures.items():
-        if kind not in wanted:
-            continue
-        for receiver, measures in receivers.items():
-            for i, m in enumerate(measures):
-                out.append(
-                    MeasureDecision(
-                        kind,
-                        receiver,
-                        m.text_zh,
-                        m.text_en,
-                        m.basis,
-                        m.rules,
-                        m.source,
-                        f"measures.{kind}.{receiver}.{i}",
-                    )
-                )
-    return tuple(out)
+    if not wanted:
+        return ()
+    by_kind = profile.compiled().measures
+    return tuple(m for kind in by_kind if kind in wanted for m in by_kind[kind])

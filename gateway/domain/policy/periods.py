@@ -36,9 +36,24 @@ class EntryPeriod(Output):
 
 
 @lru_cache(maxsize=65536)
+def _is_working_day(calendar: WorkingCalendar, day: dt.date) -> tuple[bool, bool]:
+    return calendar.is_working_day(day)
+
+
+@lru_cache(maxsize=65536)
 def add_working_days(calendar: WorkingCalendar, start: dt.date, days: int) -> WorkingDate:
-    """`calendar.add_working_days`, remembered: many subjects share the same dates."""
-    return calendar.add_working_days(start, days)
+    """`calendar.add_working_days`, with each day's answer remembered: subjects share dates,
+    and the official calendar lookup is slow enough to dominate a batch otherwise."""
+    step = dt.timedelta(days=1 if days >= 0 else -1)
+    remaining = abs(days)
+    day = start
+    estimated = False
+    while remaining:
+        day += step
+        working, est = _is_working_day(calendar, day)
+        estimated = estimated or est
+        remaining -= working
+    return WorkingDate(day, estimated)
 
 
 def entry_period(

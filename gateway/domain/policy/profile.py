@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import (
@@ -107,13 +108,20 @@ class Span(_Model):
     def before(self, day: dt.date) -> dt.date:
         return _shift(day, -(self.years * 12 + self.months), -self.days)
 
+    @cached_property
+    def _texts(self) -> tuple[str, str]:
+        en = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
+        zh = [(self.years, "年"), (self.months, "个月"), (self.days, "天")]
+        return (
+            " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in en if n),
+            "".join(f"{n}{unit}" for n, unit in zh if n),
+        )
+
     def describe(self) -> str:
-        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
-        return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in parts if n)
+        return self._texts[0]
 
     def describe_zh(self) -> str:
-        parts = [(self.years, "年"), (self.months, "个月"), (self.days, "天")]
-        return "".join(f"{n}{unit}" for n, unit in parts if n)
+        return self._texts[1]
 
 
 def _shift(day: dt.date, months: int, days: int) -> dt.date:
@@ -403,11 +411,14 @@ class Profile(_Model):
 
     def compiled(self) -> Any:
         """Lookups precomputed once per profile (see `gateway.domain.policy.compiled`)."""
-        if self._compiled is None:
+        private = self.__pydantic_private__  # direct: this is on every decision's path
+        compiled = private.get("_compiled") if private else None
+        if compiled is None:
             from gateway.domain.policy.compiled import compile_profile
 
-            self._compiled = compile_profile(self)
-        return self._compiled
+            compiled = compile_profile(self)
+            self._compiled = compiled
+        return compiled
 
 
 def _path(loc: tuple[Any, ...]) -> str:

@@ -190,34 +190,31 @@ def supervision_tier(
         "key_monitoring": stars.key_monitoring,
         "incentive_eligible": incentive_eligible,
     }
-    sp = profile.supervision
-    for i, tier in enumerate(sp.tiers):
-        for j, cond in enumerate(tier.when):
-            if _holds(cond, listed, facts, latest_stars, grade.grade):
-                used = cond.model_dump(exclude_none=True)
-                ids = tuple(dict.fromkeys(r for name in used for r in evidence.get(name, ())))
-                return _decision(tier, f"supervision.tiers.{i}.when.{j}", ids, _describe(cond))
-        if not tier.when:
-            return _decision(tier, f"supervision.tiers.{i}", (), ("默认", "default"))
+    for ct in profile.compiled().tiers:
+        tier = ct.tier
+        for cc in ct.conditions:
+            if _holds(cc.condition, listed, facts, latest_stars, grade.grade):
+                ids = tuple(dict.fromkeys(r for name in cc.used for r in evidence.get(name, ())))
+                return _decision(
+                    tier, f"supervision.tiers.{ct.index}.when.{cc.index}", ids, (cc.text, cc.text)
+                )
+        if not ct.conditions:
+            return _decision(tier, f"supervision.tiers.{ct.index}", (), ("默认", "default"))
     raise AssertionError("profile validation guarantees a default tier")
 
 
 def _holds(cond: TierCondition, listed, facts, stars, grade) -> bool:  # type: ignore[no-untyped-def]
-    if cond.listed_on is not None and not listed.intersection(cond.listed_on):
+    if cond.listed_on is not None and listed.isdisjoint(cond.listed_on):
         return False
-    for name in ("bad_credit", "key_monitoring", "incentive_eligible"):
-        want = getattr(cond, name)
-        if want is not None and facts[name] != want:
-            return False
+    if cond.bad_credit is not None and facts["bad_credit"] != cond.bad_credit:
+        return False
+    if cond.key_monitoring is not None and facts["key_monitoring"] != cond.key_monitoring:
+        return False
+    if cond.incentive_eligible is not None and facts["incentive_eligible"] != cond.incentive_eligible:
+        return False
     if cond.min_stars is not None and (stars is None or stars < cond.min_stars):
         return False
     return not (cond.max_integrity_grade is not None and (grade is None or grade > cond.max_integrity_grade))
-
-
-def _describe(cond: TierCondition) -> tuple[str, str]:
-    parts = [f"{k}={v}" for k, v in cond.model_dump(exclude_none=True).items()]
-    text = ", ".join(parts)
-    return text, text
 
 
 def _decision(tier, entry, ids, text) -> SupervisionDecision:  # type: ignore[no-untyped-def]

@@ -25,6 +25,9 @@ class Reason(Output):
     text_en: str
 
 
+_SHARED: dict[tuple[str, str, int, str, str], tuple[object, Reason]] = {}
+
+
 def reason(
     case: str,
     record_ids: tuple[str, ...] | list[str],
@@ -35,13 +38,28 @@ def reason(
 ) -> Reason:
     """A Reason for profile entry `cited` (anything with rules/source/text_zh/text_en).
 
-    `zh`/`en` add the specifics of this subject to the entry's own text.
+    `zh`/`en` add the specifics of this subject to the entry's own text. Reasons without
+    records (most "condition met" reasons) are the same for many subjects and are shared.
     """
+    if not record_ids:
+        key = (case, entry, id(cited), zh, en)
+        hit = _SHARED.get(key)
+        if hit is not None and hit[0] is cited:  # the id of a freed entry may be reused
+            return hit[1]
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        shared = _make(case, (), entry, cited, zh, en)
+        _SHARED[key] = (cited, shared)
+        return shared
+    return _make(case, tuple(record_ids), entry, cited, zh, en)
+
+
+def _make(case: str, record_ids: tuple[str, ...], entry: str, cited: object, zh: str, en: str) -> Reason:
     base_zh = getattr(cited, "text_zh", "")
     base_en = getattr(cited, "text_en", "")
     return Reason(
         case=case,
-        record_ids=tuple(record_ids),
+        record_ids=record_ids,
         entry=entry,
         rules=getattr(cited, "rules", ""),
         source=getattr(cited, "source", ""),

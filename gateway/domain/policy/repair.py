@@ -48,8 +48,23 @@ class PenaltyPublication(Output):
     reasons: tuple[Reason, ...]
 
 
+_RULES: dict[tuple[int, str, str | None], tuple[Profile, tuple[int, Deadline]]] = {}
+
+
 def deadline_rule(kind: str, profile: Profile, sector: str | None = None) -> tuple[int, Deadline]:
-    """(index, rule) of the deadline that applies to `kind` in `sector`."""
+    """(index, rule) of the deadline that applies to `kind` in `sector` (remembered per profile)."""
+    key = (id(profile), kind, sector)
+    hit = _RULES.get(key)
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    found = _find_rule(kind, profile, sector)
+    if len(_RULES) > 256:
+        _RULES.clear()
+    _RULES[key] = (profile, found)
+    return found
+
+
+def _find_rule(kind: str, profile: Profile, sector: str | None) -> tuple[int, Deadline]:
     general = None
     for i, d in enumerate(profile.publication.deadlines):
         if kind not in d.kinds:

@@ -4,7 +4,10 @@ Pure: no I/O, no database; it imports nothing from `gateway` outside `gateway.do
 Profiles are data (`policies/*.yaml`, read by `gateway.policy_profiles`); the modules each
 answer one question:
 
-- `profile`: what a profile states, validated (`Profile.from_mapping`, `ProfileError`);
+- `profile`: what a profile states, validated (`Profile.from_mapping`, `ProfileError`),
+  with `spans` (periods and windows), `profile_checks` (cross-section checks) and
+  `compiled` (lookups precomputed once per profile);
+- `facts`: a subject's records read once into plain facts;
 - `levels`: bad-credit records, level and cascade (§3);
 - `lists`: joint punishment list and blacklist candidacy (§4, §10);
 - `periods`: list entry periods, removal and reapplication windows (§4, §5, §10);
@@ -13,7 +16,7 @@ answer one question:
 - `repair`: publication deadlines and credit repair of penalties (§8);
 - `measures`: receivers' measures for each list (§9);
 - `lifecycle`: state machines of list and incentive entries (§5, §6);
-- `decide`: all of the above for one subject; `reasons`: why.
+- `decide`: all of the above for one subject; `reasons`: why; `output`: `to_dict()`.
 """
 
 from gateway.domain.policy.decide import SubjectDecisions, decide

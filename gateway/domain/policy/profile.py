@@ -30,12 +30,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -43,6 +40,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.domain.policy.spans import Span, _Model
 from gateway.domain.records import ACCIDENT_GRADE_ALIASES, AccidentGrade, PersonRole, ViolationCase
 
 LIST_KINDS = ("joint_punishment", "blacklist")
@@ -83,55 +81,6 @@ class ProfileError(ValueError):
         self.path = path
         self.problem = problem
         super().__init__(f"{source}: {path or '(top level)'}: {problem}")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Span(_Model):
-    """A calendar period: years, months and days added in that order (31 Jan + 1 month = 28/29 Feb)."""
-
-    years: int = Field(0, ge=0, le=100)
-    months: int = Field(0, ge=0, le=1200)
-    days: int = Field(0, ge=0, le=36500)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Span:
-        if not (self.years or self.months or self.days):
-            raise ValueError("a period needs years, months or days greater than 0")
-        return self
-
-    def after(self, day: dt.date) -> dt.date:
-        return _shift(day, self.years * 12 + self.months, self.days)
-
-    def before(self, day: dt.date) -> dt.date:
-        return _shift(day, -(self.years * 12 + self.months), -self.days)
-
-    @cached_property
-    def _texts(self) -> tuple[str, str]:
-        en = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
-        zh = [(self.years, "年"), (self.months, "个月"), (self.days, "天")]
-        return (
-            " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in en if n),
-            "".join(f"{n}{unit}" for n, unit in zh if n),
-        )
-
-    def describe(self) -> str:
-        return self._texts[0]
-
-    def describe_zh(self) -> str:
-        return self._texts[1]
-
-
-def _shift(day: dt.date, months: int, days: int) -> dt.date:
-    if months:
-        total = day.year * 12 + day.month - 1 + months
-        year, month = divmod(total, 12)
-        month += 1
-        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-        day = dt.date(year, month, min(day.day, last))
-    return day + dt.timedelta(days=days)
 
 
 class Cited(_Model):
@@ -402,7 +351,9 @@ class Profile(_Model):
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             raise ProfileError(source, _path(err["loc"]), _problem(err)) from None
-        problems = _cross_check(profile)
+        from gateway.domain.policy.profile_checks import cross_check
+
+        problems = cross_check(profile)
         if problems:
             path, problem = problems[0]
             raise ProfileError(source, path, problem)
@@ -433,82 +384,3 @@ def _problem(err: Mapping[str, Any]) -> str:
         return "unknown key"
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
-
-
-def _cross_check(p: Profile) -> list[tuple[str, str]]:
-    """Checks that span sections; each gives the exact key path."""
-    problems: list[tuple[str, str]] = []
-    levels = p.bad_credit.levels
-    if len(set(levels)) != len(levels):
-        problems.append(("bad_credit.levels", "levels repeat"))
-    for section, rules in (
-        ("accident_levels", p.bad_credit.accident_levels),
-        ("violation_cases", p.bad_credit.violation_cases),
-    ):
-        for i, rule in enumerate(rules):
-            if rule.level not in levels:
-                problems.append(
-                    (
-                        f"bad_credit.{section}.{i}.level",
-                        f"unknown level {rule.level!r}; one of {', '.join(levels)}",
-                    )
-                )
-    lists = set(p.lists)
-    for kind, lp in p.lists.items():
-        for target in lp.implies:
-            if target not in lists or target == kind:
-                problems.append((f"lists.{kind}.implies", f"{target!r} is not another list of this profile"))
-        seen: set[str] = set()
-        for i, case in enumerate(lp.cases):
-            if case.key in seen:
-                problems.append((f"lists.{kind}.cases.{i}.key", f"case key {case.key!r} repeats"))
-            seen.add(case.key)
-            if case.accidents and case.accidents.count > 1 and case.accidents.window is None:
-                problems.append(
-                    (
-                        f"lists.{kind}.cases.{i}.accidents.window",
-                        "counting more than one accident needs a window",
-                    )
-                )
-        if lp.removal.window_before_expiry_working_days is None and lp.removal.early_after is None:
-            problems.append(
-                (f"lists.{kind}.removal", "state window_before_expiry_working_days or early_after")
-            )
-    if p.incentive.on_fraud.list not in lists:
-        problems.append(
-            ("incentive.on_fraud.list", f"{p.incentive.on_fraud.list!r} is not a list of this profile")
-        )
-    numbers = [getattr(p.incentive.conditions, name).number for name in IncentiveConditions.model_fields]
-    if sorted(numbers) != [1, 2, 3, 4, 5, 6]:
-        problems.append(("incentive.conditions", "conditions must be numbered 1 to 6, once each"))
-    bands = p.ratings.stars.bands
-    for i in range(1, len(bands)):
-        if not (bands[i].min_score < bands[i - 1].min_score and bands[i].stars < bands[i - 1].stars):
-            problems.append(
-                (f"ratings.stars.bands.{i}", "bands must go from most stars and highest score down")
-            )
-    tiers = p.supervision.tiers
-    for i, tier in enumerate(tiers):
-        last = i == len(tiers) - 1
-        if last and tier.when:
-            problems.append(
-                (f"supervision.tiers.{i}.when", "the last tier is the default and has no conditions")
-            )
-        if not last and not tier.when:
-            problems.append((f"supervision.tiers.{i}.when", "only the last tier may be the default"))
-        for j, cond in enumerate(tier.when):
-            for target in cond.listed_on or ():
-                if target not in lists:
-                    problems.append(
-                        (
-                            f"supervision.tiers.{i}.when.{j}.listed_on",
-                            f"{target!r} is not a list of this profile",
-                        )
-                    )
-    keys = [d.key for d in p.publication.deadlines]
-    if len(set(keys)) != len(keys):
-        problems.append(("publication.deadlines", "deadline keys repeat"))
-    for kind in p.measures:
-        if kind in LIST_KINDS and kind not in lists:
-            problems.append((f"measures.{kind}", f"{kind!r} is not a list of this profile"))
-    return problems

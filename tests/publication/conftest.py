@@ -1,0 +1,50 @@
+"""Fixtures for publication: a destination layout across the levels and sectors of RULES.md §9,
+the development keyring, and services wired with both."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.delivery.destinations import DestinationRegistry, parse_destinations
+from gateway.signing.keys import ensure_dev_keyring
+
+ADAPTER = "gateway.delivery.local_destination:factory"
+
+# Sichuan (51) ⊃ Mianyang (5107) ⊃ Fucheng district (510703), plus receivers by sector.
+LAYOUT = {
+    "national-platform": {"sector": "platform", "levels": ["national"], "schedule": "0 2 * * *"},
+    "sichuan-platform": {"sector": "platform", "levels": ["provincial"], "regions": ["510000"]},
+    "mianyang-platform": {"sector": "platform", "levels": ["city"], "regions": ["510700"], "schedule": "0 * * * *"},
+    "fucheng-platform": {"sector": "platform", "levels": ["district"], "regions": ["510703"]},
+    "mianyang-land": {"sector": "land", "item_kinds": ["list"], "regions": ["510700"]},
+    "mianyang-bank": {"sector": "finance", "item_kinds": ["list", "penalty"], "regions": ["51"]},
+    "sichuan-agency": {"sector": "agency", "regions": ["510000"]},
+}
+
+
+def registry(layout: dict | None = None, *, max_items: int = 500, max_age_seconds: float = 3600) -> DestinationRegistry:
+    data = {"destinations": {}}
+    for name, spec in (layout or LAYOUT).items():
+        spec = dict(spec)
+        schedule = spec.pop("schedule", None)
+        data["destinations"][name] = {
+            "adapter": ADAPTER,
+            "subscription": spec,
+            "batch": {"max_items": max_items, "max_age_seconds": max_age_seconds},
+            **({"schedule": schedule} if schedule else {}),
+        }
+    return DestinationRegistry(parse_destinations(data, "test"), source="test")
+
+
+@pytest.fixture
+def keyring(tmp_path):
+    return ensure_dev_keyring(tmp_path / "keys")
+
+
+@pytest.fixture
+def pub(services, agencies, keyring):
+    """Services with the test destinations, the dev keyring and a report_to."""
+    services.extras["destinations"] = registry()
+    services.extras["keyring"] = keyring
+    services.extras["report_to"] = "sichuan-agency"
+    return services

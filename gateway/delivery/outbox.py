@@ -34,12 +34,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries
+from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries, delivery_attempts
 from gateway.store.sql import chunks
 
 
@@ -129,3 +129,225 @@ def next_sequence(conn: Connection, destination: str) -> int:
         select(func.max(bulletins.c.sequence)).where(bulletins.c.destination == destination)
     ).scalar()
     return int(current or 0) + 1
+
+
+# --- claiming ------------------------------------------------------------------------
+
+
+class Claimed(NamedTuple):
+    delivery_id: str
+    bulletin_id: str
+    destination: str
+    attempt: int  # the number of this attempt (attempts after the claim)
+    created_at: dt.datetime
+    lease_expires_at: dt.datetime
+
+
+def claim_statement(conn: Connection, *, destination: str, worker: str, limit: int, now: dt.datetime,
+                    lease_until: dt.datetime):
+    """The one atomic claim (see the module docstring for the SQL it renders)."""
+    d = deliveries.c
+    due = (
+        select(d.delivery_id)
+        .where(d.destination == destination, d.state.in_((State.PENDING, State.RETRY_WAIT)), d.next_attempt_at <= now)
+        .order_by(d.next_attempt_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(deliveries)
+        .where(d.delivery_id.in_(due.scalar_subquery()))
+        .values(state=State.SENDING, lease_owner=worker, lease_expires_at=lease_until, attempts=d.attempts + 1,
+                updated_at=now)
+        .returning(d.delivery_id, d.bulletin_id, d.destination, d.attempts, d.created_at, d.lease_expires_at)
+    )
+
+
+def claim(conn: Connection, *, destination: str, worker: str, limit: int, now: dt.datetime,
+          lease_seconds: float) -> list[Claimed]:
+    """Claim up to `limit` due deliveries of `destination` for `worker` (state → sending)."""
+    if limit <= 0:
+        return []
+    stmt = claim_statement(conn, destination=destination, worker=worker, limit=limit, now=now,
+                           lease_until=now + dt.timedelta(seconds=lease_seconds))
+    return [Claimed(*row) for row in conn.execute(stmt)]
+
+
+def signed_bulletins(conn: Connection, bulletin_ids: Iterable[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for part in chunks(sorted(set(bulletin_ids))):
+        for row in conn.execute(select(bulletins.c.id, bulletins.c.signed).where(bulletins.c.id.in_(part))):
+            out[row.id] = bytes(row.signed)
+    return out
+
+
+def reap_expired_leases(conn: Connection, now: dt.datetime) -> list[str]:
+    """Return deliveries whose lease expired (their worker died or hung) to `pending`.
+
+    The attempt that was in flight is recorded as `lease_expired`; it may or may not have
+    reached the destination, which de-duplicates by delivery id.
+    """
+    d = deliveries.c
+    rows = conn.execute(
+        update(deliveries)
+        .where(d.state == State.SENDING, d.lease_expires_at < now)
+        .values(state=State.PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now,
+                last_error="lease expired: the worker sending it stopped or hung")
+        .returning(d.delivery_id, d.attempts, d.lease_owner)
+    ).all()
+    if rows:
+        conn.execute(insert(delivery_attempts), [
+            {"delivery_id": r.delivery_id, "attempt": r.attempts, "worker": None, "started_at": now,
+             "finished_at": now, "outcome": "lease_expired", "error": "lease expired before a result was recorded"}
+            for r in rows
+        ])
+    return [r.delivery_id for r in rows]
+
+
+def release(conn: Connection, *, worker: str, delivery_ids: Sequence[str], now: dt.datetime,
+            reason: str = "released at shutdown") -> int:
+    """Give leased deliveries back (graceful shutdown): `pending` again, due now."""
+    d = deliveries.c
+    count = 0
+    for part in chunks(list(delivery_ids)):
+        result = conn.execute(
+            update(deliveries)
+            .where(d.delivery_id.in_(part), d.state == State.SENDING, d.lease_owner == worker)
+            .values(state=State.PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now,
+                    last_error=reason)
+        )
+        count += result.rowcount
+    return count
+
+
+# --- results of attempts ---------------------------------------------------------------
+
+
+class AttemptRecord(NamedTuple):
+    delivery_id: str
+    attempt: int
+    worker: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    outcome: str
+    http_status: int | None
+    error: str | None
+    duration_ms: float
+
+
+def record_attempts(conn: Connection, records: Sequence[AttemptRecord]) -> None:
+    if records:
+        conn.execute(insert(delivery_attempts), [r._asdict() for r in records])
+
+
+def _leased(delivery_id: str, worker: str):  # noqa: ANN202
+    d = deliveries.c
+    return and_(d.delivery_id == delivery_id, d.state == State.SENDING, d.lease_owner == worker)
+
+
+def mark_sent(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime) -> bool:
+    """2xx without a receipt: the destination took it; wait for its receipt."""
+    result = conn.execute(update(deliveries).where(_leased(delivery_id, worker)).values(
+        state=State.AWAITING_RECEIPT, lease_owner=None, lease_expires_at=None, sent_at=now, updated_at=now,
+        last_error=None))
+    return result.rowcount == 1
+
+
+def mark_retry(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime, next_attempt_at: dt.datetime,
+               error: str | None, bad_receipt: bool = False) -> bool:
+    d = deliveries.c
+    values = {"state": State.RETRY_WAIT, "lease_owner": None, "lease_expires_at": None,
+              "next_attempt_at": next_attempt_at, "updated_at": now, "last_error": error}
+    if bad_receipt:
+        values["bad_receipts"] = d.bad_receipts + 1
+    return conn.execute(update(deliveries).where(_leased(delivery_id, worker)).values(**values)).rowcount == 1
+
+
+def mark_final(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime, state: str,
+               error: str | None, bad_receipt: bool = False) -> bool:
+    """rejected (4xx) or dead (the policy gave up)."""
+    d = deliveries.c
+    values = {"state": state, "lease_owner": None, "lease_expires_at": None, "updated_at": now, "last_error": error}
+    if bad_receipt:
+        values["bad_receipts"] = d.bad_receipts + 1
+    return conn.execute(update(deliveries).where(_leased(delivery_id, worker)).values(**values)).rowcount == 1
+
+
+def set_receipt_state(conn: Connection, *, delivery_id: str, state: str, now: dt.datetime) -> bool:
+    """A verified receipt settles the delivery, whoever holds it (the receipt is the proof)."""
+    d = deliveries.c
+    result = conn.execute(
+        update(deliveries)
+        .where(d.delivery_id == delivery_id, d.state.notin_(tuple(FINAL_STATES)))
+        .values(state=state, lease_owner=None, lease_expires_at=None, acknowledged_at=now, updated_at=now,
+                receipt_overdue=False, sent_at=func.coalesce(d.sent_at, now), last_error=None)
+    )
+    return result.rowcount == 1
+
+
+def requeue(conn: Connection, delivery_id: str, now: dt.datetime) -> str | None:
+    """Operator action: a dead or rejected delivery goes back to `pending` with its attempts
+    reset (its attempt history stays). Returns the new state, or None if it was not requeuable."""
+    d = deliveries.c
+    result = conn.execute(
+        update(deliveries)
+        .where(d.delivery_id == delivery_id, d.state.in_(tuple(REQUEUABLE_STATES)))
+        .values(state=State.PENDING, attempts=0, next_attempt_at=now, lease_owner=None, lease_expires_at=None,
+                updated_at=now, acknowledged_at=None, receipt_overdue=False,
+                last_error=None)
+    )
+    if result.rowcount != 1:
+        return None
+    conn.execute(insert(delivery_attempts).values(
+        delivery_id=delivery_id, attempt=0, worker=None, started_at=now, finished_at=now, outcome="requeued",
+        error="requeued by an operator"))
+    return State.PENDING
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def get_delivery(conn: Connection, delivery_id: str):  # noqa: ANN201
+    return conn.execute(select(deliveries).where(deliveries.c.delivery_id == delivery_id)).first()
+
+
+def get_bulletin(conn: Connection, bulletin_id: str):  # noqa: ANN201
+    return conn.execute(select(bulletins).where(bulletins.c.id == bulletin_id)).first()
+
+
+def list_deliveries(conn: Connection, *, state: str | None = None, destination: str | None = None,
+                    bulletin: str | None = None, limit: int = 100, after: str | None = None) -> list:
+    """Deliveries newest first, keyset-paginated by (created_at, delivery_id) through `after`."""
+    d = deliveries.c
+    stmt = select(deliveries)
+    if state:
+        stmt = stmt.where(d.state == state)
+    if destination:
+        stmt = stmt.where(d.destination == destination)
+    if bulletin:
+        stmt = stmt.where(d.bulletin_id == bulletin)
+    if after:
+        cursor = conn.execute(select(d.created_at, d.delivery_id).where(d.delivery_id == after)).first()
+        if cursor is not None:
+            stmt = stmt.where(or_(d.created_at < cursor.created_at,
+                                  and_(d.created_at == cursor.created_at, d.delivery_id < cursor.delivery_id)))
+    return conn.execute(stmt.order_by(d.created_at.desc(), d.delivery_id.desc()).limit(limit)).all()
+
+
+def attempts_of(conn: Connection, delivery_id: str) -> list:
+    a = delivery_attempts.c
+    return conn.execute(select(delivery_attempts).where(a.delivery_id == delivery_id).order_by(a.id)).all()
+
+
+def items_of(conn: Connection, bulletin_id: str) -> list:
+    b = bulletin_items.c
+    return conn.execute(select(bulletin_items).where(b.bulletin_id == bulletin_id).order_by(b.item_id)).all()
+
+
+def count_by_state(conn: Connection, destination: str | None = None) -> dict[str, int]:
+    d = deliveries.c
+    stmt = select(d.state, func.count()).group_by(d.state)
+    if destination:
+        stmt = stmt.where(d.destination == destination)
+    return {state: n for state, n in conn.execute(stmt)}

@@ -1,0 +1,405 @@
+"""The delivery worker: the loop that moves the outbox (the outbox owns the SQL).
+
+One asyncio loop per process:
+
+1. every `reap_interval`: return deliveries with expired leases to `pending`;
+2. for each enabled destination whose breaker admits it (closed: up to `concurrency`
+   minus what is in flight, and no more than the rate limiter's tokens; open period over:
+   one probe): claim due deliveries in ONE statement (with a lease) and start a send task
+   for each;
+3. a send task waits for a rate-limit token, pushes through the adapter, verifies a
+   synchronous receipt, and queues the result;
+4. the flusher writes queued results in one transaction per batch: attempts, receipts with
+   per-item outcomes, new states, retry times, breaker counts.
+
+Database calls run on one thread beside the loop, so sends continue while a batch commits.
+A database outage (PostgreSQL restarting) is waited out: claims pause, results stay queued
+and are written when the database is back (their leases may have expired meanwhile: a
+result whose lease was lost changes nothing, except a valid receipt, which settles the
+delivery whoever holds it).
+
+Shutdown (`stop` set, SIGTERM in `gateway worker`): no new claims; in-flight sends get
+`grace_seconds` to finish and be recorded; what is still running then is cancelled and its
+leases released (state `pending`), so another worker takes it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gateway.delivery import breaker, outbox, receipts
+from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
+from gateway.delivery.outbox import AttemptRecord, Claimed, State
+from gateway.delivery.port import Destination, OutgoingDelivery, PushResult, PushStatus
+from gateway.delivery.ratelimit import TokenBucket
+from gateway.delivery.retry import RetryPolicy
+from gateway.signing.dsig import ReferenceDigest, reference_digests
+from gateway.signing.receipt import ReceiptInvalid, VerifiedReceipt
+
+log = logging.getLogger(__name__)
+
+DB_ERRORS = (OperationalError, DBAPIError, OSError)
+
+
+@dataclass
+class _Result:
+    claimed: Claimed
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    duration_ms: float
+    push: PushResult
+    receipt: VerifiedReceipt | None = None
+    receipt_error: str | None = None
+
+
+@dataclass
+class _Lane:
+    """Everything the worker keeps about one destination."""
+
+    config: DestinationConfig
+    adapter: Destination
+    bucket: TokenBucket
+    retry: RetryPolicy
+    breaker: breaker.BreakerPolicy
+    inflight: dict[str, asyncio.Task] = field(default_factory=dict)
+    probing: bool = False
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        services,  # noqa: ANN001
+        *,
+        registry: DestinationRegistry | None = None,
+        worker_id: str | None = None,
+        poll_interval: float = 0.2,
+        reap_interval: float = 1.0,
+        grace_seconds: float = 10.0,
+        flush_max: int = 500,
+        random: Callable[[], float] | None = None,
+    ) -> None:
+        self.services = services
+        self.registry = registry or services.extras["destinations"]
+        self.worker_id = worker_id or default_worker_id()
+        self.poll_interval = poll_interval
+        self.reap_interval = reap_interval
+        self.grace_seconds = grace_seconds
+        self.flush_max = flush_max
+        self.random = random
+        self.lanes: dict[str, _Lane] = {}
+        self._results: list[_Result] = []
+        self._results_ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._digests: dict[str, tuple[ReferenceDigest, ...]] = {}
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+        self._last_reap = 0.0
+        self.counters = {"claimed": 0, "sent": 0, "settled": 0, "retried": 0, "dead": 0, "rejected": 0,
+                         "bad_receipts": 0, "lost_leases": 0, "reaped": 0, "db_errors": 0}
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self.services.clock.now()
+
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kw))
+
+    def _write(self, fn: Callable[..., Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with self.services.db.write() as conn:
+                return fn(conn)
+        return run
+
+    def _lane(self, name: str) -> _Lane:
+        lane = self.lanes.get(name)
+        if lane is None:
+            config = self.registry.get(name)
+            lane = _Lane(config, self.registry.adapter(name), TokenBucket.from_config(config.rate_limit),
+                         RetryPolicy.from_config(config.retry, self.random), breaker.BreakerPolicy.from_config(config.breaker))
+            self.lanes[name] = lane
+        return lane
+
+    # --- the loop ---------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        flusher = asyncio.create_task(self._flusher(stop))
+        backoff = 0.1
+        try:
+            while not stop.is_set():
+                try:
+                    claimed_any = await self._tick()
+                    backoff = 0.1
+                except DB_ERRORS as exc:
+                    self.counters["db_errors"] += 1
+                    log.warning("worker %s: database unavailable (%s); retrying in %.1fs", self.worker_id,
+                                type(exc).__name__, backoff)
+                    await _sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if not claimed_any:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(_first(stop.wait(), self._wake.wait()), self._idle_wait())
+        finally:
+            await self._shutdown(flusher)
+
+    def _idle_wait(self) -> float:
+        waits = [self.poll_interval]
+        for lane in self.lanes.values():
+            if len(lane.inflight) < lane.config.concurrency and lane.bucket.available < 1:
+                waits.append(lane.bucket.wait_time())
+        return max(0.001, min(waits))
+
+    async def _tick(self) -> bool:
+        mono = time.monotonic()
+        if mono - self._last_reap >= self.reap_interval:
+            self._last_reap = mono
+            reaped = await self._db(self._write(lambda c: outbox.reap_expired_leases(c, self.now())))
+            if reaped:
+                self.counters["reaped"] += len(reaped)
+                log.info("worker %s: %d expired leases returned to pending", self.worker_id, len(reaped))
+        states = await self._db(self._read(breaker.load_all))
+        claimed_any = False
+        for name in self.registry.names():
+            lane = self._lane(name)
+            free = lane.config.concurrency - len(lane.inflight)
+            if free <= 0:
+                continue
+            # claim in bunches: a few free slots are refilled once more have freed up
+            if lane.inflight and free < max(1, lane.config.concurrency // 4):
+                continue
+            now = self.now()
+            admission = breaker.admission(states.get(name, breaker.BreakerState()), now)
+            if admission is breaker.Admission.NONE:
+                continue
+            if admission is breaker.Admission.PROBE:
+                if lane.inflight:
+                    continue
+                won = await self._db(self._write(lambda c, n=name, ln=lane: breaker.try_start_probe(c, n, self.now(), ln.breaker)))
+                if not won:
+                    continue
+                limit = 1
+            else:
+                limit = min(free, max(0, lane.bucket.available))
+                if limit <= 0:
+                    continue
+            batch = await self._db(self._write(lambda c, n=name, k=limit, ln=lane: self._claim(c, n, k, ln)))
+            if not batch:
+                continue
+            claimed_any = True
+            self.counters["claimed"] += len(batch)
+            for claimed, signed in batch:
+                task = asyncio.create_task(self._send(lane, claimed, signed))
+                lane.inflight[claimed.delivery_id] = task
+        return claimed_any
+
+    def _read(self, fn: Callable[..., Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with self.services.db.read() as conn:
+                return fn(conn)
+        return run
+
+    def _claim(self, conn, name: str, limit: int, lane: _Lane) -> list[tuple[Claimed, bytes]]:  # noqa: ANN001
+        claimed = outbox.claim(conn, destination=name, worker=self.worker_id, limit=limit, now=self.now(),
+                               lease_seconds=lane.config.lease_seconds)
+        if not claimed:
+            return []
+        signed = outbox.signed_bulletins(conn, (c.bulletin_id for c in claimed))
+        return [(c, signed[c.bulletin_id]) for c in claimed]
+
+    # --- one send ---------------------------------------------------------------------
+
+    async def _send(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
+        await lane.bucket.acquire()
+        started = self.now()
+        t0 = time.perf_counter()
+        delivery = OutgoingDelivery(claimed.delivery_id, claimed.bulletin_id, claimed.destination, signed,
+                                    claimed.attempt)
+        timeout = max(1.0, lane.config.lease_seconds * 0.8)  # answer (or give up) well before the lease ends
+        try:
+            push = await asyncio.wait_for(lane.adapter.push(delivery), timeout)
+        except TimeoutError:
+            push = PushResult.timed_out(f"no answer within {timeout:g}s")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not kill the worker
+            log.exception("adapter %s raised on delivery %s", lane.config.name, claimed.delivery_id)
+            push = PushResult.network_error(exc)
+        result = _Result(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
+        if push.delivered and push.receipt:
+            try:
+                digests = self._digests.get(claimed.bulletin_id)
+                if digests is None:
+                    digests = self._digests[claimed.bulletin_id] = reference_digests(signed)
+                result.receipt = receipts.verify_for_delivery(
+                    push.receipt, self.registry.trust(lane.config.name), digests,
+                    delivery_id=claimed.delivery_id, bulletin_id=claimed.bulletin_id, now=result.finished_at)
+            except ReceiptInvalid as exc:
+                result.receipt_error = str(exc)
+        self._results.append(result)
+        self._results_ready.set()
+
+    # --- results ----------------------------------------------------------------------
+
+    async def _flusher(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while True:
+            if not self._results:
+                self._results_ready.clear()
+                if stop.is_set() and not any(lane.inflight for lane in self.lanes.values()):
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._results_ready.wait(), 0.2)
+                continue
+            batch = self._results[: self.flush_max]
+            try:
+                await self._db(self._write(lambda c, b=batch: self._apply(c, b)))
+                backoff = 0.1
+            except DB_ERRORS as exc:
+                self.counters["db_errors"] += 1
+                log.warning("worker %s: cannot record %d results (%s); retrying", self.worker_id, len(batch),
+                            type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            del self._results[: len(batch)]
+            for r in batch:
+                lane = self.lanes[r.claimed.destination]
+                lane.inflight.pop(r.claimed.delivery_id, None)
+                self._digests.pop(r.claimed.bulletin_id, None)
+            self._wake.set()
+
+    def _apply(self, conn, batch: list[_Result]) -> None:  # noqa: ANN001
+        now = self.now()
+        attempts: list[AttemptRecord] = []
+        settled: list[receipts.SyncReceipt] = []
+        health: dict[str, list[tuple[bool, str | None]]] = {}
+        for r in batch:
+            c, push = r.claimed, r.push
+            lane = self.lanes[c.destination]
+            outcome = push.status
+            error = push.error
+            if push.delivered and r.receipt_error:
+                outcome, error = PushStatus.BAD_RECEIPT, f"bad receipt: {r.receipt_error}"
+            attempts.append(AttemptRecord(c.delivery_id, c.attempt, self.worker_id, r.started_at, r.finished_at,
+                                          str(outcome), push.http_status, error, r.duration_ms))
+            if outcome.counts_against_breaker:
+                health.setdefault(c.destination, []).append((False, error))
+            elif outcome is not PushStatus.BAD_RECEIPT:
+                health.setdefault(c.destination, []).append((True, None))
+            if outcome is PushStatus.DELIVERED:
+                self.counters["sent"] += 1
+                if r.receipt is not None:
+                    settled.append(receipts.SyncReceipt(c.delivery_id, push.receipt, r.receipt))
+                elif not outbox.mark_sent(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now):
+                    self.counters["lost_leases"] += 1
+                continue
+            if outcome is PushStatus.BAD_RECEIPT:
+                self.counters["bad_receipts"] += 1
+                receipts.store_receipt(conn, delivery_id=c.delivery_id, data=push.receipt, verified=None,
+                                       channel="sync", now=now, error=r.receipt_error)
+            if outcome is PushStatus.REJECTED:
+                self.counters["rejected"] += 1
+                ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
+                                       state=State.REJECTED, error=error)
+            else:
+                age = (now - c.created_at).total_seconds()
+                wait = lane.retry.get_schedule_in(attempts=c.attempt, age=age, retry_after=push.retry_after)
+                if wait is None:
+                    self.counters["dead"] += 1
+                    reason = lane.retry.give_up_reason(attempts=c.attempt, age=age)
+                    ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
+                                           state=State.DEAD, error=f"{reason}; last error: {error}")
+                else:
+                    self.counters["retried"] += 1
+                    ok = outbox.mark_retry(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
+                                           next_attempt_at=now + dt.timedelta(seconds=wait), error=error)
+            if not ok:
+                self.counters["lost_leases"] += 1
+        outbox.record_attempts(conn, attempts)
+        states = receipts.settle_batch(conn, settled, now)
+        self.counters["settled"] += sum(1 for s in states.values() if s)
+        for destination, events in health.items():
+            policy = self.lanes[destination].breaker
+            successes = 0
+            for ok, error in events:
+                if ok:
+                    successes += 1
+                else:
+                    breaker.record_failure(conn, destination, now, policy, error)
+            if successes and events[-1][0]:
+                breaker.record_success(conn, destination, now)
+
+    # --- shutdown ---------------------------------------------------------------------
+
+    async def _shutdown(self, flusher: asyncio.Task) -> None:
+        tasks = [t for lane in self.lanes.values() for t in lane.inflight.values() if not t.done()]
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=self.grace_seconds)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        # let the flusher write what finished; then release what did not
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drain_results(), self.grace_seconds)
+        flusher.cancel()
+        await asyncio.gather(flusher, return_exceptions=True)
+        unfinished = [did for lane in self.lanes.values() for did in lane.inflight]
+        if unfinished:
+            with contextlib.suppress(*DB_ERRORS):
+                released = await self._db(self._write(lambda c: outbox.release(
+                    c, worker=self.worker_id, delivery_ids=unfinished, now=self.now())))
+                log.info("worker %s: released %d leases at shutdown", self.worker_id, released)
+        for lane in self.lanes.values():
+            with contextlib.suppress(Exception):
+                await lane.adapter.aclose()
+        self._executor.shutdown(wait=True)
+
+    async def _drain_results(self) -> None:
+        while self._results:
+            await asyncio.sleep(0.01)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _first(*aws) -> None:  # noqa: ANN002
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+async def run_worker(services, stop_event: asyncio.Event, **kw: Any) -> Worker:  # noqa: ANN001
+    """Run a delivery worker until `stop_event` is set (for `gateway run` and `gateway worker`)."""
+    if "destinations" not in services.extras:
+        from gateway.delivery import install
+
+        install(services)
+    worker = Worker(services, **kw)
+    log.info("delivery worker %s started (destinations: %s)", worker.worker_id,
+             ", ".join(worker.registry.names()) or "none")
+    await worker.run(stop_event)
+    return worker

@@ -1,0 +1,139 @@
+"""Builders shared by the delivery tests (imported through conftest's sys.path entry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+from gateway.delivery import outbox
+from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
+from gateway.delivery.local_destination import load_records
+from gateway.paths import ROOT
+from gateway.signing.bulletin import BulletinHeader, BulletinItem, sign_bulletin
+from gateway.signing.keys import ensure_dev_keyring
+
+USCC = "91510700MA62345678"
+ISSUER = "11510700MB1234567X"
+
+
+def rating_item(item_id: str) -> BulletinItem:
+    return BulletinItem(item_id, "rating", USCC, {"scheme": "star", "value": "4", "score": Decimal("88.5"),
+                                                  "year": 2023}, record_id=None)
+
+
+def sign(keys_dir, bulletin_id: str, sequence: int, destination: str = "local", n_items: int = 1,
+         now: dt.datetime | None = None) -> tuple[bytes, list[str]]:
+    key = ensure_dev_keyring(keys_dir).active
+    items = [rating_item(f"{bulletin_id}-i{k}") for k in range(n_items)]
+    header = BulletinHeader(bulletin_id, sequence, ISSUER, now or dt.datetime.now(dt.UTC), "municipal-2021",
+                            destination, "rating")
+    return sign_bulletin(header, items, key), [i.item_id for i in items]
+
+
+def enqueue_many(db, keys_dir, count: int, *, destination: str = "local", now: dt.datetime, n_items: int = 1,
+                 prefix: str = "b", record_uid: str | None = None) -> list[str]:
+    """Sign and enqueue `count` bulletins; returns their delivery ids."""
+    signed = []
+    for k in range(count):
+        bid = f"{prefix}-{destination}-{k:06d}"
+        data, items = sign(keys_dir, bid, k + 1, destination, n_items, now)
+        signed.append((bid, data, items))
+    ids = []
+    with db.write() as conn:
+        base = outbox.next_sequence(conn, destination)
+        for k, (bid, data, items) in enumerate(signed):
+            ids.append(outbox.enqueue_bulletin(
+                conn, destination=destination, signed=data, bulletin_id=bid, sequence=base + k, kind="rating",
+                items=[(i, record_uid, USCC, "rating") for i in items], now=now))
+    return ids
+
+
+def config(name: str = "local", **kw) -> DestinationConfig:
+    body = {"name": name, "adapter": "gateway.delivery.local_destination:factory", "trust": "dev",
+            "retry": {"strategy": "constant", "base": 0.2, "cap": 1, "max_attempts": 50, "max_age": 3600},
+            "breaker": {"failure_threshold": 5, "open_seconds": 1}, "rate_limit": {"per_second": 5000},
+            "concurrency": 16, "lease_seconds": 5}
+    for key, value in kw.items():
+        if isinstance(value, dict) and isinstance(body.get(key), dict):
+            body[key] = {**body[key], **value}
+        else:
+            body[key] = value
+    return DestinationConfig(**body)
+
+
+def registry(keys_dir, *configs: DestinationConfig) -> DestinationRegistry:
+    return DestinationRegistry({c.name: c for c in configs}, keys_dir=Path(keys_dir))
+
+
+def write_destinations_file(path: Path, *configs: DestinationConfig) -> Path:
+    import yaml
+
+    data = {"destinations": {c.name: c.model_dump(exclude={"name"}) for c in configs}}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+class RecordingServer:
+    """The recording destination as a real process on 127.0.0.1 (port 0)."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, record_file: Path) -> None:
+        self.proc, self.url, self.record_file = proc, url, record_file
+
+    @classmethod
+    def start(cls, workdir: Path, keys_dir, *, untrusted_keys_dir=None) -> RecordingServer:
+        workdir.mkdir(parents=True, exist_ok=True)
+        port_file = workdir / "port"
+        record_file = workdir / "records.jsonl"
+        cmd = [sys.executable, "-m", "gateway.delivery.local_destination", "--port", "0", "--record-file",
+               str(record_file), "--keys-dir", str(keys_dir), "--port-file", str(port_file)]
+        if untrusted_keys_dir:
+            cmd += ["--untrusted-keys-dir", str(untrusted_keys_dir)]
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(workdir / "stderr", "w"))  # noqa: SIM115
+        deadline = time.monotonic() + 20
+        while not port_file.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("recording destination did not start: " + (workdir / "stderr").read_text())
+            time.sleep(0.05)
+        return cls(proc, f"http://127.0.0.1:{port_file.read_text()}", record_file)
+
+    def set_mode(self, **mode) -> dict:
+        req = urllib.request.Request(self.url + "/_admin/mode", data=json.dumps(mode).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def records(self) -> list[dict]:
+        return load_records(self.record_file)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def applied_once(records: list[dict]) -> dict[str, int]:
+    """delivery id → how many times the destination APPLIED it (must be 1 each)."""
+    out: dict[str, int] = {}
+    for r in records:
+        if r.get("applied"):
+            out[r["delivery_id"]] = out.get(r["delivery_id"], 0) + 1
+    return out
+
+
+def env_for(db_url: str, destinations_file: Path, keys_dir) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"GATEWAY_DATABASE_URL": db_url, "GATEWAY_DESTINATIONS_FILE": str(destinations_file),
+                "GATEWAY_KEYS_DIR": str(keys_dir), "GATEWAY_AUTO_MIGRATE": "false", "GATEWAY_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT)})
+    return env

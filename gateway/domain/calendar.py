@@ -15,8 +15,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
+
+
+@lru_cache(maxsize=8192)
+def _official(day: dt.date) -> tuple[bool, bool]:
+    """(working day, estimated) on the official calendar; cached: chinesecalendar scans its
+    whole holiday table on every call."""
+    try:
+        return bool(chinese_calendar.is_workday(day)), False
+    except NotImplementedError:
+        return day.weekday() < 5, True
+
+
+@lru_cache(maxsize=16384)
+def _add_working_days(calendar: WorkingCalendar, start: dt.date, days: int) -> WorkingDate:
+    return calendar._add(start, days)
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,12 @@ class WorkingCalendar:
             return False, False
         if day in self.extra_workdays:
             return True, False
-        try:
-            return bool(chinese_calendar.is_workday(day)), False
-        except NotImplementedError:
-            return day.weekday() < 5, True
+        return _official(day)
 
     def add_working_days(self, start: dt.date, days: int) -> WorkingDate:
+        return _add_working_days(self, start, days)
+
+    def _add(self, start: dt.date, days: int) -> WorkingDate:
         """The date `days` working days after `start` (start itself not counted).
 
         `days` may be negative to count backwards. Zero returns `start`.

@@ -30,7 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -146,28 +146,56 @@ def _std_grade(value: Any) -> Any:
     return value
 
 
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value.strip() if isinstance(value, str) else value
-
-
 def _str_list(value: Any) -> Any:
     if isinstance(value, str):
         return [p.strip() for p in re.split(r"[;；,，、|]", value) if p.strip()]
     return value
 
 
-Date = Annotated[dt.date, BeforeValidator(_to_date)]
-OptDate = Annotated[dt.date | None, BeforeValidator(_to_date)]
-Text = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_length=2000)]
-OptText = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=4000)]
-Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none), Field(ge=0, max_digits=14, decimal_places=6)]
+# Blank cells and the non-ISO date spellings of spreadsheets are handled once per record by
+# `_Kind._clean` (one Python call per record instead of one per field: intake throughput).
+Date = dt.date
+OptDate = dt.date | None
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+OptText = Annotated[str | None, Field(max_length=4000)]
+Amount = Annotated[Decimal | None, Field(ge=0, max_digits=14, decimal_places=6)]
 StrList = Annotated[list[str], BeforeValidator(_str_list)]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+_DATE_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _is_date_field(annotation: Any) -> bool:
+    return annotation is dt.date or dt.date in getattr(annotation, "__args__", ())
 
 
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """Blank text counts as absent; dates may come as 2025/3/1, 20250301 or 2025年3月1日."""
+        if not isinstance(data, dict):
+            return data
+        date_fields = _DATE_FIELDS.get(cls)
+        if date_fields is None:
+            date_fields = _DATE_FIELDS[cls] = frozenset(
+                n for n, f in cls.model_fields.items() if _is_date_field(f.annotation)
+            )
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+                if key in date_fields and not _ISO_DATE.match(value):
+                    value = _to_date(value)
+            elif isinstance(value, dt.datetime) and key in date_fields:
+                value = value.date()
+            out[key] = value
+        return out
 
     def event_date(self) -> dt.date:
         raise NotImplementedError

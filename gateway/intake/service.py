@@ -164,7 +164,7 @@ class IntakeService:
                 ).items()
             }
             publishing = [p for p in prepared if p.action == "publish"]
-            subject_ids = repo.resolve_subjects(conn, publishing, now)
+            subject_ids, known_subjects = repo.resolve_subjects(conn, publishing, now)
             new_rows: list[dict[str, Any]] = []
             superseded_ids: list[int] = []
             seen_subjects: list[tuple[int, Prepared]] = []
@@ -187,15 +187,15 @@ class IntakeService:
                         superseded_ids,
                         latest,
                     )
-                    if outcome.outcome != "rejected":
+                    if outcome.outcome in ("accepted", "superseded"):
                         seen_subjects.append((subject_ids[p.subject_key], p))
                 if outcome.outcome in ("accepted", "superseded"):
                     changed.add(latest[p.source_record_id]["subject_id"])
                 outcomes[p.index] = outcome
             repo.insert_records(conn, new_rows)
             repo.mark_superseded(conn, [i for i in superseded_ids if i is not None])
-            repo.record_identifiers_and_names(conn, seen_subjects, now)
-            repo.touch_subjects(conn, changed, now)
+            repo.record_identifiers_and_names(conn, seen_subjects, now, known_subjects)
+            repo.touch_subjects(conn, changed - {sid for sid, _ in seen_subjects}, now)  # withdrawals
             result = IntakeResult(batch_id, [outcomes[i] for i in sorted(outcomes)])
             if idempotency_key:
                 repo.save_idempotent(conn, agency.id, idempotency_key, req_hash, 200, result.to_dict(), now)

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
-from gateway.store.sql import chunks, insert_ignore
+from gateway.store.sql import chunks, insert_ignore, insert_many
 from gateway.store.tables import (
     agencies,
     idempotency_keys,
@@ -70,7 +70,7 @@ def _subjects_by_identifier(conn: Connection, scheme: str, values: Iterable[str]
     return found
 
 
-def resolve_subjects(conn: Connection, wanted: Sequence[Any], now: dt.datetime) -> dict[str, int]:
+def resolve_subjects(conn: Connection, wanted: Sequence[Any], now: dt.datetime) -> tuple[dict[str, int], set[int]]:
     """Map each prepared record's subject key to a subject id, creating subjects as needed.
 
     Legacy keys (`org:`/`reg:`) find the subject that carries that identifier. A USCC whose
@@ -81,9 +81,10 @@ def resolve_subjects(conn: Connection, wanted: Sequence[Any], now: dt.datetime) 
     for p in wanted:
         by_key.setdefault(p.subject_key, p)
     result = _subject_ids_by_key(conn, by_key)
+    known = set(result.values())  # subjects that existed before: their implied identifiers are stored
     missing = [p for k, p in by_key.items() if k not in result]
     if not missing:
-        return result
+        return result, known
 
     org_values = {p.org_code for p in missing if p.org_code}
     reg_values = {p.reg_no for p in missing if p.reg_no}
@@ -128,24 +129,37 @@ def resolve_subjects(conn: Connection, wanted: Sequence[Any], now: dt.datetime) 
             ["key"],
         )
         result.update(_subject_ids_by_key(conn, (p.subject_key for p in to_create)))
-    return result
+    return result, known
 
 
-def record_identifiers_and_names(conn: Connection, rows: Sequence[tuple[int, Any]], now: dt.datetime) -> None:
-    """Remember every identifier and name seen for a subject (aliases)."""
+def record_identifiers_and_names(
+    conn: Connection, rows: Sequence[tuple[int, Any]], now: dt.datetime, known_subjects: set[int] = frozenset()
+) -> None:
+    """Remember every identifier and name seen for a subject (aliases) and mark it changed.
+
+    A subject that existed before this batch already carries the identifiers its USCC
+    implies; only identifiers sent explicitly (a 注册号) can be new for it.
+    """
     ids, names, touched = [], [], {}
     for subject_id, p in rows:
-        for scheme, value in (("uscc", p.uscc), ("org_code", p.org_code), ("reg_no", p.reg_no)):
+        schemes = (("reg_no", p.reg_no),) if subject_id in known_subjects else (
+            ("uscc", p.uscc), ("org_code", p.org_code), ("reg_no", p.reg_no))
+        for scheme, value in schemes:
             if value:
                 ids.append({"subject_id": subject_id, "scheme": scheme, "value": value, "first_seen_at": now})
         if p.name:
             names.append({"subject_id": subject_id, "name": p.name, "first_seen_at": now})
-        touched[subject_id] = p.name
+        if p.name or subject_id not in touched:
+            touched[subject_id] = p.name
     insert_ignore(conn, subject_identifiers, _dedupe(ids, ("scheme", "value")), ["scheme", "value"])
     insert_ignore(conn, subject_names, _dedupe(names, ("subject_id", "name")), ["subject_id", "name"])
-    named = [{"sid": sid, "nm": name} for sid, name in touched.items() if name]
-    if named:
-        conn.execute(update(subjects).where(subjects.c.id == bindparam("sid")).values(name=bindparam("nm")), named)
+    if touched:
+        conn.execute(
+            update(subjects)
+            .where(subjects.c.id == bindparam("sid"))
+            .values(name=func.coalesce(bindparam("nm"), subjects.c.name), changed_at=bindparam("now")),
+            [{"sid": sid, "nm": name, "now": now} for sid, name in touched.items()],
+        )
 
 
 def touch_subjects(conn: Connection, subject_ids: Iterable[int], now: dt.datetime) -> None:
@@ -205,8 +219,7 @@ def latest_versions(conn: Connection, agency_id: int, source_ids: Iterable[str])
 
 
 def insert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(records.insert(), list(rows))
+    insert_many(conn, records, rows)
 
 
 def mark_superseded(conn: Connection, record_ids: Sequence[int]) -> None:

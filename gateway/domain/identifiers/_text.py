@@ -34,6 +34,8 @@ def _is_separator(char: str) -> bool:
 
 def clean(text: str) -> str:
     """Return `text` half-width, upper-case, without spaces, dashes or invisible characters."""
+    if text.isascii() and text.isalnum():  # the usual case, already clean but for case
+        return text.upper()
     upper = "".join(_halfwidth(c) for c in text.upper())
     return "".join(c for c in upper if not _is_separator(c))
 

@@ -39,6 +39,7 @@ SubjectIdentity(key='91350100M000100Y43', uscc='91350100M000100Y43', org_code='M
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from gateway.domain.identifiers import idcard, orgcode, regno
@@ -81,6 +82,20 @@ def _reg_category(reg_no: str) -> Category:
 
 
 def identify(
+    uscc: str | None = None,
+    org_code: str | None = None,
+    reg_no: str | None = None,
+    id_number: str | None = None,
+) -> SubjectIdentity:
+    """The identity of the subject these identifiers name; raises `IdentifierError` (with ``field``).
+
+    Pure, so answers are cached: a batch names the same subjects again and again.
+    """
+    return _identify(uscc, org_code, reg_no, id_number)
+
+
+@lru_cache(maxsize=65536)
+def _identify(
     uscc: str | None = None,
     org_code: str | None = None,
     reg_no: str | None = None,

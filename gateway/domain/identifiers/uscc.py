@@ -172,6 +172,9 @@ def is_placeholder(number: str) -> bool:
     return compact(number) == PLACEHOLDER
 
 
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+
+
 def calc_check_digit(number: str) -> str:
     """The GB 32100-2015 check character for the first 17 characters."""
     number = compact(number)[:17]
@@ -179,7 +182,7 @@ def calc_check_digit(number: str) -> str:
         raise InvalidFormat(
             "The USCC check character is computed over 17 characters from the USCC alphabet.", field=FIELD
         )
-    total = sum(ALPHABET.index(c) * w for c, w in zip(number, WEIGHTS, strict=True))
+    total = sum(_VALUE[c] * w for c, w in zip(number, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 

@@ -1,0 +1,112 @@
+"""Intake throughput: N records through the batch path against a raw executemany.
+
+    .venv/bin/python bench/intake.py [--records 20000] [--batch 5000] [--sqlite-only]
+
+The gateway path is `IntakeService.submit` (validation, identifier normalisation, subject
+resolution, versioning, storage in one transaction per batch). The raw path inserts the
+very rows the gateway stored, with one `executemany` per batch, into a copy of the records
+table in the same database in the same run. The ratio is gateway/raw records per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import MetaData, func, select  # noqa: E402
+
+from bench._common import postgres_url, sqlite_url  # noqa: E402
+from gateway.clock import SystemClock  # noqa: E402
+from gateway.domain.calendar import WorkingCalendar  # noqa: E402
+from gateway.intake.service import IntakeService  # noqa: E402
+from gateway.store import intake_repo, migrate  # noqa: E402
+from gateway.store.db import Database  # noqa: E402
+from gateway.store.tables import agencies, records, subjects  # noqa: E402
+from tests.factories import accident, licence, make_uscc, penalty  # noqa: E402
+
+
+def make_records(n: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    subjects = [make_uscc(i + 1, division=rng.choice(["510703", "510704", "510722", "510781"])) for i in range(n // 3 + 1)]
+    for i in range(n):
+        code = rng.choice(subjects)
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(300))
+        r = rng.random()
+        if r < 0.5:
+            out.append(penalty(f"CF{i}", code, decided=day.isoformat(), CF_NR_FK=str(rng.randrange(1, 50))))
+        elif r < 0.8:
+            out.append(licence(f"XK{i}", code, decided=day.isoformat()))
+        else:
+            out.append(accident(f"SG{i}", code, day.isoformat(), grade="general", deaths=rng.randrange(0, 3)))
+    return out
+
+
+def run(url: str, n: int, batch: int) -> tuple[float, float]:
+    db = Database(url)
+    migrate.upgrade(db)
+    copy = MetaData()
+    subjects.to_metadata(copy)
+    agencies.to_metadata(copy)  # the copy keeps the foreign keys (and their checks) of the real table
+    raw_table = records.to_metadata(copy, name="bench_raw_records")
+    for item in [*raw_table.indexes, *raw_table.constraints]:  # names are per schema: rename the copies
+        if item.name:
+            item.name = "bench_" + item.name
+    raw_table.create(db.engine, checkfirst=True)
+    clock = SystemClock()
+    with db.write() as conn:
+        intake_repo.upsert_agency(conn, code="BENCH", name="bench", region="510700", level="city", uscc=None, now=clock.now())
+    service = IntakeService(db, clock, WorkingCalendar())
+    recs = make_records(n)
+
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        result = service.submit("BENCH", recs[start : start + batch])
+        assert result.counts()["rejected"] == 0, result.counts()
+    gateway_s = time.perf_counter() - t0
+
+    with db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(records).order_by(records.c.id))]
+    for row in rows:
+        row.pop("id")
+    t0 = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        with db.write() as conn:
+            conn.execute(raw_table.insert(), rows[start : start + batch])
+    raw_s = time.perf_counter() - t0
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(raw_table)).scalar_one() == n
+    db.dispose()
+    return n / gateway_s, n / raw_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    targets = [("SQLite", sqlite_url(), None)]
+    if not args.sqlite_only:
+        pg = postgres_url()
+        if pg:
+            targets.append(("PostgreSQL", pg[0], pg[1]))
+    print(f"intake: {args.records} records, batches of {args.batch}")
+    print(f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}")
+    for name, url, cleanup in targets:
+        try:
+            gw, raw = run(url, args.records, args.batch)
+        finally:
+            if cleanup:
+                cleanup()
+        print(f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{gw / raw:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

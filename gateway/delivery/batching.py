@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,18 +144,21 @@ def make_bulletin(
     conn: Connection,
     destination: str,
     limits: BatchLimits,
-    ctx: BatchContext,
+    ctx: BatchContext | Callable[[], BatchContext],
     now: dt.datetime,
     *,
     force: bool = False,
     source_prefix: str | None = None,
 ) -> str | None:
     """One bulletin from the oldest pending items of `destination`, if due; in `conn`'s
-    transaction. Returns the bulletin id, or None when nothing is due."""
+    transaction. Returns the bulletin id, or None when nothing is due. `ctx` may be a
+    callable, called only when a bulletin is due (no key is needed to find nothing to do)."""
     rows = _take_pending(conn, destination, limits.max_items, source_prefix)
     oldest = min((r.created_at for r in rows), default=None)
     if not is_due(len(rows), oldest, now, limits, force=force):
         return None
+    if callable(ctx):
+        ctx = ctx()
     sequence = outbox.next_sequence(conn, destination)
     bulletin_id = bulletin_id_for(destination, sequence)
     items = build_items(rows, bulletin_id, _ref_bulletins(conn, rows))
@@ -180,7 +183,7 @@ def batch_destination(
     db: Database,
     destination: str,
     limits: BatchLimits,
-    ctx: BatchContext,
+    ctx: BatchContext | Callable[[], BatchContext],
     now: dt.datetime,
     *,
     force: bool = False,

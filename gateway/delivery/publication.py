@@ -209,7 +209,8 @@ def push_cycle(services: Any, destination: str, *, now: dt.datetime | None = Non
     """Batch `destination`'s pending items into signed bulletins, as its limits allow."""
     config = destinations(services).get(destination)
     now = now or services.clock.now()
-    return batch_destination(services.db, destination, BatchLimits.from_config(config), batch_context(services), now, force=force)
+    limits = BatchLimits.from_config(config)
+    return batch_destination(services.db, destination, limits, lambda: batch_context(services), now, force=force)
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -269,4 +270,4 @@ def monthly_report(services: Any, month: str, *, now: dt.datetime | None = None)
                 )
             _store(conn, sid, planned, now, set())
     limits = BatchLimits.from_config(destinations(services).get(target))
-    return batch_destination(services.db, target, limits, batch_context(services), now, force=True, source_prefix=prefix)
+    return batch_destination(services.db, target, limits, lambda: batch_context(services), now, force=True, source_prefix=prefix)

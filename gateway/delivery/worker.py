@@ -269,23 +269,41 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._results_ready.wait(), 0.2)
                 continue
-            batch = self._results[: self.flush_max]
             try:
-                await self._db(self._write(lambda c, b=batch: self._apply(c, b)))
+                await self._flush_once()
                 backoff = 0.1
             except DB_ERRORS as exc:
                 self.counters["db_errors"] += 1
-                log.warning("worker %s: cannot record %d results (%s); retrying", self.worker_id, len(batch),
-                            type(exc).__name__)
+                log.warning("worker %s: cannot record %d results (%s); retrying", self.worker_id,
+                            len(self._results), type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                continue
-            del self._results[: len(batch)]
-            for r in batch:
-                lane = self.lanes[r.claimed.destination]
-                lane.inflight.pop(r.claimed.delivery_id, None)
-                self._digests.pop(r.claimed.bulletin_id, None)
-            self._wake.set()
+
+    async def _flush_once(self) -> None:
+        batch = self._results[: self.flush_max]
+        await self._db(self._write(lambda c: self._apply(c, batch)))
+        del self._results[: len(batch)]
+        for r in batch:
+            lane = self.lanes[r.claimed.destination]
+            lane.inflight.pop(r.claimed.delivery_id, None)
+            self._digests.pop(r.claimed.bulletin_id, None)
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass: reap, claim, send, record; returns how many were claimed (tests, tools)."""
+        self._last_reap = 0.0
+        before = self.counters["claimed"]
+        await self._tick()
+        tasks = [t for lane in self.lanes.values() for t in lane.inflight.values()]
+        await asyncio.gather(*tasks)
+        while self._results:
+            await self._flush_once()
+        return self.counters["claimed"] - before
+
+    async def aclose(self) -> None:
+        for lane in self.lanes.values():
+            await lane.adapter.aclose()
+        self._executor.shutdown(wait=True)
 
     def _apply(self, conn, batch: list[_Result]) -> None:  # noqa: ANN001
         now = self.now()

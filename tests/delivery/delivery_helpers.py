@@ -58,7 +58,7 @@ def enqueue_many(db, keys_dir, count: int, *, destination: str = "local", now: d
 
 def config(name: str = "local", **kw) -> DestinationConfig:
     body = {"name": name, "adapter": "gateway.delivery.local_destination:factory", "trust": "dev",
-            "retry": {"strategy": "constant", "base": 0.2, "cap": 1, "max_attempts": 50, "max_age": 3600},
+            "retry": {"strategy": "constant", "base": 0.2, "cap": 600, "max_attempts": 50, "max_age": 3600},
             "breaker": {"failure_threshold": 5, "open_seconds": 1}, "rate_limit": {"per_second": 5000},
             "concurrency": 16, "lease_seconds": 5}
     for key, value in kw.items():
@@ -137,3 +137,32 @@ def env_for(db_url: str, destinations_file: Path, keys_dir) -> dict[str, str]:
                 "GATEWAY_KEYS_DIR": str(keys_dir), "GATEWAY_AUTO_MIGRATE": "false", "GATEWAY_LOG_LEVEL": "WARNING",
                 "PYTHONPATH": str(ROOT)})
     return env
+
+
+# --- a scripted destination (unit tests of the worker's decisions) ------------------------
+
+SCRIPTS: dict[str, list] = {}
+
+
+class ScriptedDestination:
+    """Answers pushes from SCRIPTS[options.script] (a PushResult, or a callable(delivery) -> PushResult);
+    the last entry repeats. Records what it was sent in `.sent`."""
+
+    def __init__(self, name: str, script: str) -> None:
+        self.name, self.script, self.sent = name, script, []
+
+    async def push(self, delivery):
+        self.sent.append(delivery)
+        steps = SCRIPTS[self.script]
+        step = steps.pop(0) if len(steps) > 1 else steps[0]
+        return step(delivery) if callable(step) else step
+
+    async def query_receipt(self, delivery_id, bulletin_id):
+        return None
+
+    async def aclose(self):
+        return None
+
+
+def scripted_factory(config):
+    return ScriptedDestination(config.name, config.options["script"])

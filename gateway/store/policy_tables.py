@@ -1,0 +1,81 @@
+"""The policy tables: stored decisions, list entries and every transition of an entry.
+
+- `decisions`: the latest `SubjectDecisions.to_dict()` of a subject under a profile (one row
+  per (subject, profile)); `digest` is the sha256 of the body without `as_of`, so recomputing
+  an unchanged result only moves `as_of`, and `subject_changed_at` (the subject's
+  `changed_at` the body was computed from) tells a reader the row is stale.
+- `list_entries`: entries on the joint punishment list (失信联合惩戒对象名单), the blacklist
+  (黑名单) and the incentive list (守信联合激励对象名单), with their state and dates (RULES.md
+  §4-§6). `open_key` is `<list>:<cases>` while the entry is open and NULL once it is final, so
+  the unique (subject_id, open_key) refuses a second open entry for the same list and cases
+  even from two processes at once (NULLs never collide on either database).
+- `list_entry_events`: one row per transition (who, when, from, action, to, note) — the full
+  history RULES.md §6 asks for ("every step is recorded with who did it and when").
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+
+from gateway.store.tables import metadata
+from gateway.store.types import JsonDoc, UTCDateTime
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_id", Integer, ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),  # when the body last changed
+    Column("checked_at", UTCDateTime, nullable=False),  # when it was last recomputed
+    Column("subject_changed_at", UTCDateTime, nullable=False),  # subjects.changed_at it reflects
+    Column("digest", String(64), nullable=False),
+    Column("body", JsonDoc, nullable=False),
+    UniqueConstraint("subject_id", "profile"),
+)
+
+list_entries = Table(
+    "list_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(40), nullable=False, unique=True),  # public id: ent_<hex>
+    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("list_kind", String(24), nullable=False),  # joint_punishment | blacklist | incentive
+    Column("state", String(24), nullable=False),
+    Column("open_key", String(400)),  # <list>:<cases> while open; NULL once final
+    Column("cases", JsonDoc, nullable=False),  # profile case keys (or implied_by:<list>)
+    Column("record_uids", JsonDoc, nullable=False),  # the records behind the cases
+    Column("reasons", JsonDoc),  # the engine's reasons when the entry was made
+    Column("region", String(6)),  # the subject's division code
+    Column("profile", String(64), nullable=False),
+    Column("origin_uid", String(40)),  # the entry whose transition made this one (incentive fraud)
+    Column("starts_on", Date),
+    Column("expires_on", Date),  # the first day the entry no longer applies
+    Column("removal_window_opens_on", Date),
+    Column("early_removal_from", Date),
+    Column("reapply_from", Date),
+    Column("removal_window_flagged_on", Date),  # the sweep saw the removal window open
+    Column("reapply_window_flagged_on", Date),  # the sweep saw the reapplication window open
+    Column("notified_at", UTCDateTime),
+    Column("argument_deadline", Date),  # 告知: last working day to argue
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("subject_id", "open_key"),
+    Index("ix_list_entries_list_kind_state", "list_kind", "state"),
+    Index("ix_list_entries_state_expires_on", "state", "expires_on"),
+)
+
+list_entry_events = Table(
+    "list_entry_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("list_entries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_state", String(24)),  # NULL for the event that made the entry
+    Column("action", String(32), nullable=False),  # a lifecycle action, or propose | apply | list | window_opened
+    Column("to_state", String(24), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text),
+    Column("detail", JsonDoc),  # fraud flag, instructions followed, dates set
+)

@@ -4,6 +4,7 @@ Each capability defines its tables in its own module on `tables.metadata`; impor
 here makes the whole schema visible to migrations and to tests that build it.
 """
 
+import gateway.store.access_tables  # noqa: F401
 import gateway.store.delivery_tables  # noqa: F401
 import gateway.store.policy_tables  # noqa: F401
 import gateway.store.publication_tables  # noqa: F401

@@ -1,0 +1,141 @@
+"""Authentication: who is calling (认证). The functions connexion calls for the security
+schemes of `schemas/openapi.yaml`:
+
+- `bearer_info`: `Authorization: Bearer gw_<key id>_<secret>`;
+- `apikey_info`: the same key in `X-API-Key`;
+- `client_cert_info`: mTLS terminated by a trusted reverse proxy, which forwards the verified
+  client certificate (PEM, URL-encoded) in `X-Client-Cert`. The header is believed only when
+  the TCP peer is one of `GATEWAY_TRUSTED_PROXIES`; the certificate's SHA-256 fingerprint
+  names the partner (`gateway keys bind-cert`).
+
+Once the caller is known, the same step authorises the operation (`authz.authorize`) and
+takes a token from the partner's rate-limit bucket, so every protected operation is guarded
+by the spec alone, whatever else is wired. The principal is left on the ASGI scope
+(`scope["extensions"]["gateway_access"]`) for the audit middleware, refusals included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+from typing import Any
+from urllib.parse import unquote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from starlette.concurrency import run_in_threadpool
+
+from gateway.access import keys
+from gateway.access.authz import AccessProblem, authorize, rule_for
+from gateway.access.ratelimit import RateLimiter, retry_after_header
+from gateway.access.settings import access_settings
+from gateway.api.deps import services as current_services
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+
+
+def access_state(scope: dict[str, Any]) -> dict[str, Any]:
+    return scope.setdefault("extensions", {}).setdefault("gateway_access", {})
+
+
+def limiter(svc: Any) -> RateLimiter:
+    found = svc.extras.get("rate_limiter")
+    if found is None:
+        cfg = access_settings(svc)
+        found = svc.extras["rate_limiter"] = RateLimiter(cfg.rate_limits, cfg.rate_burst_seconds)
+    return found
+
+
+def _refused(exc: keys.Refused) -> AccessProblem:
+    return AccessProblem(401, "unauthenticated", "Not authenticated", str(exc), headers=CHALLENGE, reason=exc.reason)
+
+
+async def _verify(fn, *args) -> keys.Principal:  # noqa: ANN001
+    """Credential checks hit the database only on a cache miss; then off the event loop."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except keys.Refused as exc:
+        raise _refused(exc) from None
+
+
+def admit(principal: keys.Principal, request: Any) -> dict[str, Any]:
+    """Authorise and rate-limit an authenticated principal; its token info for connexion."""
+    scope = request.scope
+    state = access_state(scope)
+    state["principal"] = principal
+    routing = scope.get("extensions", {}).get("connexion_routing", {})
+    authorize(principal, rule_for(routing.get("operation_id")), scope)
+    svc = current_services()
+    bucket = limiter(svc)
+    wait = bucket.take(principal.partner_id or principal.key_id, bucket.rate_for(principal.sector, principal.rate_per_second))
+    if wait > 0:
+        raise AccessProblem(429, "rate-limited", "Too many requests",
+                            f"the rate limit of partner {principal.organisation} is exhausted; retry in {wait:.2f} s",
+                            headers={"Retry-After": retry_after_header(wait)}, retry_after_seconds=round(wait, 3))
+    return principal.token_info()
+
+
+async def _key(token: str, request: Any) -> dict[str, Any]:
+    svc = current_services()
+    state = access_state(request.scope)
+    state["presented"] = keys.parse_token(token) or "malformed"
+    principal = await _verify(keys.verify_token, svc.db, token, svc.clock.now(), access_settings(svc).key_cache_seconds)
+    return admit(principal, request)
+
+
+async def bearer_info(token: str, request: Any = None) -> dict[str, Any]:
+    return await _key(token, request)
+
+
+async def apikey_info(apikey: str, request: Any = None) -> dict[str, Any]:
+    return await _key(apikey, request)
+
+
+def peer_is_trusted(peer: str | None, networks: list[Any]) -> bool:
+    if not peer or not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def certificate_from_header(value: str) -> x509.Certificate:
+    text = unquote(value.strip())
+    if "BEGIN CERTIFICATE" not in text:
+        raise ValueError("not a PEM certificate")
+    return x509.load_pem_x509_certificate(text.encode("ascii"))
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+async def client_cert_info(cert: str, request: Any = None) -> dict[str, Any]:
+    svc = current_services()
+    cfg = access_settings(svc)
+    client = request.scope.get("client") if request is not None else None
+    peer = client[0] if client else None
+    if not peer_is_trusted(peer, cfg.proxy_networks()):
+        raise AccessProblem(401, "unauthenticated", "Not authenticated",
+                            f"{cfg.client_cert_header} is accepted only from a trusted proxy", headers=CHALLENGE,
+                            reason="untrusted_proxy")
+    try:
+        certificate = certificate_from_header(cert)
+    except ValueError as exc:
+        raise AccessProblem(401, "unauthenticated", "Not authenticated", f"client certificate: {exc}",
+                            headers=CHALLENGE, reason="certificate_malformed") from None
+    now = svc.clock.now()
+    if not (certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc):
+        raise AccessProblem(401, "unauthenticated", "Not authenticated", "the client certificate is not valid now",
+                            headers=CHALLENGE, reason="certificate_expired")
+    fp = fingerprint(certificate)
+    access_state(request.scope)["presented"] = "c" + fp[:11]
+    principal = await _verify(keys.verify_fingerprint, svc.db, fp, now, cfg.key_cache_seconds)
+    return admit(principal, request)
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,19 @@
+"""Policy-store fixtures: the policy service installed into the wired services
+(builders and shortcuts are in `policy_store_helpers`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(autouse=True)
+def policy(services):
+    """The policy service, installed as `gateway.bootstrap.build()` will install it."""
+    from gateway import policy_service
+
+    return policy_service.install(services)

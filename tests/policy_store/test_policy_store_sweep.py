@@ -1,0 +1,101 @@
+"""The daily sweep: expiry, removal and reapplication windows, overdue 双公示, star-less years."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from policy_store_helpers import commitment, grade, post, score, step
+
+from tests.factories import accident, licence, make_uscc, penalty
+
+UNIT = make_uscc(501)
+
+
+def _published(client) -> str:  # noqa: ANN001
+    for source_id, day in (("A1", "2024-09-01"), ("A2", "2025-01-10"), ("A3", "2025-05-20")):
+        post(client, accident(source_id, UNIT, day))
+    uid = client.get("/v1/list-entries", params={"subject": UNIT}).json()["items"][0]["id"]
+    for action in ("notify", "confirm", "publish"):
+        assert step(client, uid, action).status_code == 200
+    return uid
+
+
+def _at(clock, day: str) -> None:  # noqa: ANN001
+    clock.set(dt.datetime.fromisoformat(day).replace(hour=2, tzinfo=dt.UTC))
+
+
+def test_the_sweep_opens_the_removal_window_then_expires_the_entry_and_is_idempotent(client, clock, policy):
+    uid = _published(client)  # published 2025-06-02: expires 2026-06-02, removal from 2026-04-17
+    _at(clock, "2026-04-16")
+    assert policy.sweep().changes == 0
+    _at(clock, "2026-04-17")
+    first = policy.sweep()
+    assert first.removal_windows_opened == [uid] and first.expired == []
+    assert policy.sweep().changes == 0
+    _at(clock, "2026-06-01")
+    assert policy.sweep().expired == []
+    _at(clock, "2026-06-02")
+    events_before = len(client.get(f"/v1/list-entries/{uid}").json()["events"])
+    assert policy.sweep().expired == [uid]
+    detail = client.get(f"/v1/list-entries/{uid}").json()
+    assert detail["state"] == "expired" and detail["open"] is False
+    last = detail["events"][-1]
+    assert (last["action"], last["actor"], last["at"]) == ("expire", "system", "2026-06-02T02:00:00+00:00")
+    again = policy.sweep()
+    assert again.changes == 0
+    assert len(client.get(f"/v1/list-entries/{uid}").json()["events"]) == events_before + 1
+    window = [e for e in detail["events"] if e["action"] == "window-opened"]
+    assert window[0]["detail"] == {"window": "removal", "opens_on": "2026-04-17"}
+
+
+def test_the_sweep_opens_the_incentive_reapplication_window(client, clock, policy):
+    post(client, commitment("C1", UNIT))
+    post(client, grade("G1", UNIT))
+    uid = client.post("/v1/incentive-applications", json={"uscc": UNIT}).json()["id"]
+    step(client, uid, "review")
+    step(client, uid, "publish")
+    assert policy.sweep(dt.date(2028, 3, 1)).reapply_windows_opened == []
+    assert policy.sweep(dt.date(2028, 3, 2)).reapply_windows_opened == [uid]
+    assert policy.sweep(dt.date(2028, 3, 2)).changes == 0
+    assert policy.sweep(dt.date(2028, 6, 2)).expired == [uid]
+
+
+def test_the_sweep_counts_double_publicity_records_past_their_deadline_and_not_yet_queued(client, policy, services):
+    from gateway.store.publication_tables import publication_items
+
+    late = post(client, penalty("P1", UNIT, decided="2025-05-20"))  # publish by 2025-05-29
+    post(client, licence("L1", UNIT, decided="2025-05-30"))  # publish by 2025-06-11
+    result = policy.sweep()
+    assert result.overdue_publications == 1 and result.overdue_sample == [late["record_id"]]
+    with services.db.write() as conn:
+        conn.execute(publication_items.insert().values(
+            item_id="it_1", destination="mianyang-platform", source_key=f"rec:{late['record_id']}", kind="penalty",
+            subject=UNIT, record_uid=late["record_id"], fields={}, state="pending", created_at=services.clock.now()))
+    assert policy.sweep().overdue_publications == 0
+
+
+def test_the_sweep_reports_starless_years_from_the_decisions(client, policy):
+    post(client, score("S1", UNIT, "72", 2023))
+    post(client, score("S2", UNIT, "74.99", 2024))
+    other = make_uscc(502)
+    post(client, score("S3", other, "96", 2024))
+    result = policy.sweep()
+    assert result.key_monitoring == [UNIT] and result.rectification_ordered == [UNIT]
+
+
+def test_install_registers_the_sweep_and_keeps_the_existing_intake_callback(settings, db, clock, agencies):
+    from gateway import policy_service
+    from gateway.bootstrap import build
+
+    services = build(settings, db=db, clock=clock)
+    seen: list[set[int]] = []
+    services.intake.on_change = seen.append
+    policy = policy_service.install(services)
+    assert policy_service.install(services) is policy  # idempotent: chained once
+    assert services.extras["sweeps"] == [policy_service.policy_sweep]
+    for source_id, day in (("A1", "2024-09-01"), ("A2", "2025-01-10"), ("A3", "2025-05-20")):
+        services.intake.submit("MY-AJJ", [accident(source_id, UNIT, day)])
+    assert len(seen) == 3
+    assert policy.entries(list_kind="joint_punishment")[0][0]["state"] == "proposed"
+    result = services.extras["sweeps"][0](services, clock.now())
+    assert result.as_of == dt.date(2025, 6, 2)

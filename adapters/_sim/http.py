@@ -188,14 +188,19 @@ def serve_forever(app, host: str, port: int, announce: Callable[[str], None]) ->
     asyncio.run(main())
 
 
-async def post_receipt_later(url: str, receipt: bytes, delay: float, on_done: Callable[[int | None], None]) -> None:
-    """POST a receipt to the gateway's `/v1/receipts` after `delay` (asynchronous receipts)."""
+async def post_receipt_later(url: str, receipt: bytes, delay: float, on_done: Callable[[int | None], None],
+                             token: str | None = None) -> None:
+    """POST a receipt to the gateway's `/v1/receipts` after `delay` (asynchronous receipts);
+    `token` is the gateway API key with scope receipts:write, sent as a bearer token."""
     await asyncio.sleep(delay)
+    headers = {"Content-Type": "application/xml"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     status = None
     for attempt in range(5):
         try:
             async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.post(url, content=receipt, headers={"Content-Type": "application/xml"})
+                response = await client.post(url, content=receipt, headers=headers)
             status = response.status_code
             if status < 500:
                 break

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from adapters._sim.receiver import Receiver, certificate_file, simulator_key
 from adapters._sim.store import AppliedStore
 from gateway.signing.dsig import Trust
 
+RECEIVER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")  # receipt.xsd's Receiver
 KINDS = ("credit-china", "enterprise-publicity", "bureau")
 _DEFAULT_NAMES = {"credit-china": "credit-china-sim", "enterprise-publicity": "publicity-sim", "bureau": "bureau-sim"}
 
@@ -33,6 +35,7 @@ class SimulatorOptions:
     async_receipts: bool = False
     receipt_delay: float = 0.5
     callback_url: str | None = None
+    callback_token: str | None = None  # the gateway API key (scope receipts:write) for callbacks
     app_secrets: dict[str, str] | None = None  # credit-china
     sectors: tuple[str, ...] = ()  # bureau
     hmac_secret: str | None = None  # bureau
@@ -72,6 +75,8 @@ def build(opts: SimulatorOptions) -> Simulator:
     if opts.kind not in KINDS:
         raise ValueError(f"unknown simulator kind {opts.kind!r}; one of {', '.join(KINDS)}")
     name = opts.name or _DEFAULT_NAMES[opts.kind]
+    if not RECEIVER_ID.fullmatch(name):
+        raise ValueError(f"simulator name {name!r}: receipts name their receiver with letters, digits and ._:- only")
     keys_dir = opts.keys_dir or opts.data_dir / "keys"
     store = AppliedStore(opts.data_dir / "applied.sqlite")
     item_check = None
@@ -90,12 +95,12 @@ def build(opts: SimulatorOptions) -> Simulator:
 
         secrets = opts.app_secrets or {cc.DEFAULT_APP_KEY: cc.DEFAULT_APP_SECRET}
         app = cc.build_app(receiver, opts.faults, app_secrets=secrets, keys_dir=keys_dir,
-                           callback_url=opts.callback_url)
+                           callback_url=opts.callback_url, callback_token=opts.callback_token)
     elif opts.kind == "bureau":
         from adapters.bureaus import simulator as bu
 
         app = bu.build_app(receiver, opts.faults, keys_dir=keys_dir, hmac_secret=opts.hmac_secret,
-                           callback_url=opts.callback_url)
+                           callback_url=opts.callback_url, callback_token=opts.callback_token)
     else:
         from adapters.enterprise_publicity import simulator as ep
 

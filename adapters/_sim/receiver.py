@@ -101,7 +101,7 @@ class Receiver:
             outcomes.append(ItemOutcome(item.item_id, "rejected", *problem) if problem
                             else ItemOutcome(item.item_id, "accepted"))
         receipt = build_receipt(bulletin, outcomes, key=self.key, delivery_id=delivery_id, receiver=self.name,
-                                receipt_id=f"r-{self.name}-{delivery_id}"[:64])
+                                receipt_id=f"r-{self.name}-{delivery_id}"[:128])
         ready_at = now + self.receipt_delay if self.async_receipts else now
         if not self.store.apply_once(delivery_id, bulletin.header.bulletin_id,
                                      [i.item_id for i in bulletin.items], receipt, now, ready_at):

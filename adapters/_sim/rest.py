@@ -23,12 +23,13 @@ Authenticate = Callable[[str, str, dict[str, str], bytes, str], str | None]
 
 class RestSimulatorApp:
     def __init__(self, receiver: Receiver, authenticate: Authenticate, *, push_path: str, receipt_prefix: str,
-                 callback_url: str | None = None) -> None:
+                 callback_url: str | None = None, callback_token: str | None = None) -> None:
         self.receiver = receiver
         self.authenticate = authenticate
         self.push_path = push_path
         self.receipt_prefix = receipt_prefix
         self.callback_url = callback_url
+        self.callback_token = callback_token
         self._tasks: set[asyncio.Task] = set()
 
     async def _problem(self, send, status: int, code: str, message: str) -> None:  # noqa: ANN001
@@ -77,6 +78,7 @@ class RestSimulatorApp:
                 self.receiver.stats["receipts_posted"] += 1
 
         task = asyncio.get_running_loop().create_task(post_receipt_later(
-            self.callback_url, self.receiver.answer_receipt(applied.receipt), self.receiver.receipt_delay, done))
+            self.callback_url, self.receiver.answer_receipt(applied.receipt), self.receiver.receipt_delay, done,
+            self.callback_token))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

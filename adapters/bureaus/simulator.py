@@ -43,7 +43,8 @@ def sector_check(sectors: Iterable[str]):  # noqa: ANN201
 
 
 def build_app(receiver: Receiver, faults: FaultState, *, keys_dir, hmac_secret: str | None = None,  # noqa: ANN001
-              callback_url: str | None = None):  # noqa: ANN201
+              callback_url: str | None = None,
+              callback_token: str | None = None):  # noqa: ANN201
     certificates = receiver.trust.pinned
 
     def authenticate(method: str, path: str, headers: dict[str, str], body: bytes, delivery_id: str) -> str | None:
@@ -54,5 +55,5 @@ def build_app(receiver: Receiver, faults: FaultState, *, keys_dir, hmac_secret: 
         return None
 
     app = RestSimulatorApp(receiver, authenticate, push_path=PUSH_PATH, receipt_prefix=RECEIPT_PREFIX,
-                           callback_url=callback_url)
+                           callback_url=callback_url, callback_token=callback_token)
     return FaultMiddleware(app, faults, admin=stats_admin(receiver, certificate_file(keys_dir)))

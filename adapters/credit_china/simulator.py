@@ -34,7 +34,7 @@ def check_item(item: BulletinItem) -> tuple[str, str] | None:
 
 
 def build_app(receiver: Receiver, faults: FaultState, *, app_secrets: dict[str, str], keys_dir,  # noqa: ANN001
-              callback_url: str | None = None, base_path: str = BASE_PATH):  # noqa: ANN201
+              callback_url: str | None = None, callback_token: str | None = None, base_path: str = BASE_PATH):  # noqa: ANN201
     nonces = auth.NonceCache(persist=lambda key, nonce, now: receiver.store.remember_nonce(
         key, nonce, now, 2 * auth.MAX_SKEW_SECONDS))
     verifier = auth.Verifier(app_secrets, nonces)
@@ -47,5 +47,6 @@ def build_app(receiver: Receiver, faults: FaultState, *, app_secrets: dict[str, 
         return None
 
     app = RestSimulatorApp(receiver, authenticate, push_path=f"{base_path}/bulletins",
-                           receipt_prefix=f"{base_path}/receipts/", callback_url=callback_url)
+                           receipt_prefix=f"{base_path}/receipts/", callback_url=callback_url,
+                           callback_token=callback_token)
     return FaultMiddleware(app, faults, admin=stats_admin(receiver, certificate_file(keys_dir)))

@@ -1,0 +1,395 @@
+"""The demonstration: the gateway, its three destination kinds simulated on loopback, the
+records in `examples/`, and bulletins going out with receipts coming back.
+
+`gateway demo` (`run_demo`) does it all in one process against a fresh database under
+`var/demo/` and prints a summary:
+
+1. start the simulators on free loopback ports — 信用中国 (synchronous receipts), 信用中国(四川)
+   (asynchronous: 202, then the receipt query), the enterprise credit publicity system
+   (SOAP), and three partner receivers: a land bureau (HMAC webhook, some injected 5xx to
+   show retries), a bank (webhook signed with the gateway key) and an insurer (rejecting
+   some items, to show per-item outcomes);
+2. write `var/demo/destinations.yaml` pointing at them, each pinning its simulator's
+   receipt certificate;
+3. register the example agencies and import the example files (CSV in GB18030, XLSX, XML,
+   an intake JSON batch), printing the rejections of the deliberately bad rows;
+4. route and batch (`publication.enqueue_for_subjects` via intake's `on_change`, then
+   `publication.push_cycle` per destination), run the delivery worker until the queue has
+   drained and every receipt is in (asynchronous ones fetched with `query_receipt`);
+5. print bulletins, deliveries, attempts, receipts and rejected items per destination.
+
+Under `gateway run`, `install_demo(services)` does steps 1-2 on the running gateway and
+adds a run hook for the rest (the worker runs beside the API; see docs/destinations.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+
+from gateway.paths import ROOT
+
+log = logging.getLogger("gateway.demo")
+EXAMPLES = ROOT / "examples"
+Out = Callable[[str], None]
+
+# name → (simulator kind, simulator options, destination body)
+LAYOUT: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "credit-china": ("credit-china", {"name": "creditchina.national"}, {
+        "options": {"platform": "信用中国", "app_key": "gateway-national", "app_secret": "demo-national-secret"},
+        "subscription": {"sector": "platform"}}),
+    "credit-china-sichuan": ("credit-china", {"name": "creditchina.sichuan", "async_receipts": True, "receipt_delay": 0.3}, {
+        "options": {"platform": "信用中国(四川)", "app_key": "gateway-sichuan", "app_secret": "demo-sichuan-secret"},
+        "subscription": {"sector": "platform", "regions": ["510000"]}, "receipt_timeout_seconds": 2}),
+    "enterprise-publicity": ("enterprise-publicity", {"name": "gsxt.sichuan"}, {
+        "options": {"platform": "国家企业信用信息公示系统(四川)", "timeout": 10},
+        "subscription": {"sector": "platform", "item_kinds": ["licence", "penalty", "list"]}}),
+    "mianyang-land": ("bureau", {"name": "mianyang.land", "sectors": ("land",), "hmac_secret": "demo-land",
+                                 "faults": {"error_rate": 0.5}}, {
+        "options": {"receiver": "绵阳市自然资源和规划局", "secret": "demo-land"},
+        "subscription": {"sector": "land", "item_kinds": ["list"]}}),
+    "mianyang-bank": ("bureau", {"name": "mianyang.bank", "sectors": ("finance",)}, {
+        "options": {"receiver": "绵阳市商业银行", "signature": "key"},
+        "subscription": {"sector": "finance", "item_kinds": ["list", "penalty"]}}),
+    "sichuan-insurer": ("bureau", {"name": "sichuan.insurer", "sectors": ("insurance",),
+                                   "hmac_secret": "demo-insurer", "faults": {"reject_items": "0.4"}}, {
+        "options": {"receiver": "某财产保险股份有限公司四川分公司", "secret": "demo-insurer"},
+        "subscription": {"sector": "insurance", "item_kinds": ["list"]}}),
+}
+ADAPTERS = {"credit-china": "adapters.credit_china:factory", "enterprise-publicity": "adapters.enterprise_publicity:factory",
+            "bureau": "adapters.bureaus:factory"}
+COMMON = {"retry": {"strategy": "progressive", "base": 0.2, "cap": 1.0, "max_attempts": 10, "max_age": 600},
+          "breaker": {"failure_threshold": 20, "open_seconds": 1}, "batch": {"max_items": 5, "max_age_seconds": 1},
+          "concurrency": 4, "lease_seconds": 30}
+
+
+@dataclass
+class DemoEnvironment:
+    destinations_file: Path
+    registry: Any
+    simulators: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name → (Simulator, ServerThread)
+
+    def stop(self) -> None:
+        for sim, server in self.simulators.values():
+            server.stop()
+            sim.receiver.store.close()
+
+
+def start_environment(var_dir: Path, gateway_keys_dir: Path, *, fresh: bool = True) -> DemoEnvironment:
+    """Start the simulators and write the destinations file that points at them."""
+    from adapters._sim.faults import FaultState
+    from adapters._sim.launch import SimulatorOptions, build
+    from adapters._sim.receiver import gateway_trust
+    from gateway.delivery.destinations import load_destinations
+
+    sim_dir = var_dir / "sim"
+    if fresh and sim_dir.exists():
+        shutil.rmtree(sim_dir)
+    trust = gateway_trust("demo", gateway_keys_dir=gateway_keys_dir)
+    env = DemoEnvironment(var_dir / "destinations.yaml", None)
+    destinations: dict[str, Any] = {}
+    for name, (kind, sim_opts, body) in LAYOUT.items():
+        opts = dict(sim_opts)
+        faults = FaultState(seed=7)
+        if opts.get("faults"):
+            faults.update(opts.pop("faults"))
+        secrets = {body["options"]["app_key"]: body["options"]["app_secret"]} if kind == "credit-china" else None
+        sim = build(SimulatorOptions(kind, data_dir=sim_dir / name, trust=trust, keys_dir=var_dir / "sim-keys" / name,
+                                     faults=faults, app_secrets=secrets, **opts))
+        server = sim.start()
+        env.simulators[name] = (sim, server)
+        options = {"url": sim.endpoint(server.url), **body["options"]}
+        if options.get("signature") == "key":
+            options["keys_dir"] = str(gateway_keys_dir)
+        destinations[name] = {"adapter": ADAPTERS[kind], **COMMON, **{k: v for k, v in body.items() if k != "options"},
+                              "options": options, "trust": str(sim.certificate)}
+    env.destinations_file.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Written by `gateway demo`: destinations pointing at the loopback simulators.\n"
+    env.destinations_file.write_text(header + yaml.safe_dump({"destinations": destinations}, allow_unicode=True,
+                                                             sort_keys=False), encoding="utf-8")
+    env.registry = load_destinations(env.destinations_file, keys_dir=gateway_keys_dir)
+    return env
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+def register_agencies(services: Any, examples: Path = EXAMPLES) -> list[str]:
+    from gateway.store import intake_repo
+
+    data = yaml.safe_load((examples / "agencies.yaml").read_text(encoding="utf-8"))
+    with services.db.write() as conn:
+        for a in data["agencies"]:
+            intake_repo.upsert_agency(conn, code=a["code"], name=a["name"], region=str(a["region"]), level=a["level"],
+                                      uscc=a.get("uscc"), now=services.clock.now())
+    return [a["code"] for a in data["agencies"]]
+
+
+def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[str, int]:
+    """Import every file listed in agencies.yaml; print counts and each rejection."""
+    from gateway.intake.importing import import_file
+
+    data = yaml.safe_load((examples / "agencies.yaml").read_text(encoding="utf-8"))
+    totals = {"accepted": 0, "duplicate": 0, "superseded": 0, "rejected": 0}
+    for entry in data["imports"]:
+        path = examples / entry["file"]
+        if path.suffix == ".json":
+            batch = json.loads(path.read_text(encoding="utf-8"))
+            result = services.intake.submit(batch.get("agency") or entry["agency"], batch["records"])
+            counts, fmt = result.counts(), "json"
+            rows = [(o.index + 1, p["field"], p["reason"], p["message"]) for o in result.outcomes for p in o.problems]
+        else:
+            result = import_file(services.intake, entry["agency"], path.read_bytes(), filename=path.name)
+            counts, fmt = result.counts(), result.format + (f"/{result.encoding}" if result.encoding else "")
+            rows = result.rejection_rows()
+        for k in totals:
+            totals[k] += counts.get(k, 0)
+        rejected = counts["rejected"] + counts.get("file_problems", 0)
+        totals["rejected"] += counts.get("file_problems", 0)
+        out(f"  {path.name:<26} {fmt:<13} by {entry['agency']:<7} accepted {counts['accepted']:>2}, "
+            f"duplicate {counts['duplicate']}, rejected {rejected}")
+        for row, fld, reason, message in rows:
+            out(f"      {'row' if fmt != 'json' else 'record'} {row}: {fld}: {reason}: {message[:110]}")
+    return totals
+
+
+# --- publication and delivery ---------------------------------------------------------------
+
+
+def batch_all(services: Any, *, force: bool = True) -> dict[str, list[str]]:
+    from gateway.delivery import publication
+
+    registry = services.extras["destinations"]
+    return {name: publication.push_cycle(services, name, force=force) for name in registry.names()}
+
+
+def _counts(services: Any) -> dict[str, int]:
+    from gateway.delivery.outbox import count_by_state
+
+    with services.db.read() as conn:
+        return count_by_state(conn)
+
+
+async def fetch_async_receipts(services: Any) -> int:
+    """Ask each destination for the receipts still outstanding (the query channel)."""
+    from gateway.delivery.destinations import load_adapter_factory
+    from gateway.delivery.outbox import State, list_deliveries
+    from gateway.delivery.receipts import accept_receipt
+    from gateway.signing.receipt import ReceiptInvalid
+
+    registry = services.extras["destinations"]
+    with services.db.read() as conn:
+        waiting = list_deliveries(conn, state=State.AWAITING_RECEIPT, limit=10_000)
+    settled, adapters = 0, {}
+    try:
+        for row in waiting:
+            if row.destination not in adapters:
+                config = registry.get(row.destination)
+                adapters[row.destination] = load_adapter_factory(config.adapter)(config)
+            data = await adapters[row.destination].query_receipt(row.delivery_id, row.bulletin_id)
+            if not data:
+                continue
+            try:
+                stored = await asyncio.to_thread(accept_receipt, services, data, channel="query")
+                settled += stored.state is not None
+            except ReceiptInvalid as exc:
+                log.warning("receipt for %s did not verify: %s", row.delivery_id, exc)
+    finally:
+        for adapter in adapters.values():
+            await adapter.aclose()
+    return settled
+
+
+async def deliver_until_drained(services: Any, *, timeout: float = 90.0, out: Out | None = None) -> dict[str, int]:
+    """Run a delivery worker until nothing is pending, sending or waiting to retry, and every
+    asynchronous receipt has been fetched (or `timeout` passed); returns the worker's counters."""
+    from gateway.delivery.worker import run_worker
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(services, stop, poll_interval=0.05))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.25)
+            counts = await asyncio.to_thread(_counts, services)
+            if counts.get("pending", 0) + counts.get("sending", 0) + counts.get("retry_wait", 0):
+                continue
+            if counts.get("awaiting_receipt", 0):
+                await asyncio.sleep(0.3)
+                if await fetch_async_receipts(services) and out:
+                    out("  asynchronous receipts fetched with query_receipt")
+                continue
+            break
+    finally:
+        stop.set()
+        worker = await task
+    return dict(worker.counters)
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+def summary_rows(services: Any) -> list[dict[str, Any]]:
+    from gateway.store.delivery_tables import (
+        bulletins,
+        deliveries,
+        delivery_attempts,
+        receipt_items,
+        receipts,
+    )
+
+    b, d, a, r, ri = bulletins.c, deliveries.c, delivery_attempts.c, receipts.c, receipt_items.c
+    registry = services.extras["destinations"]
+    rows = []
+    with services.db.read() as conn:
+        for name in registry.names():
+            n_bulletins, n_items = conn.execute(select(func.count(), func.coalesce(func.sum(b.item_count), 0))
+                                                .where(b.destination == name)).one()
+            states = dict(conn.execute(select(d.state, func.count()).where(d.destination == name).group_by(d.state)).all())
+            attempts = conn.execute(select(func.count()).select_from(delivery_attempts)
+                                    .join(deliveries, d.delivery_id == a.delivery_id).where(d.destination == name)).scalar()
+            channels = dict(conn.execute(select(r.channel, func.count()).join(deliveries, d.delivery_id == r.delivery_id)
+                                         .where(d.destination == name, r.verified.is_(True)).group_by(r.channel)).all())
+            outcomes = dict(conn.execute(select(ri.status, func.count()).join(deliveries, d.delivery_id == ri.delivery_id)
+                                         .where(d.destination == name).group_by(ri.status)).all())
+            rows.append({"destination": name, "adapter": registry.get(name).adapter.split(":")[0].split(".")[-1],
+                         "bulletins": n_bulletins, "items": n_items, "states": states, "attempts": attempts,
+                         "receipts": channels, "accepted": outcomes.get("accepted", 0),
+                         "rejected": outcomes.get("rejected", 0)})
+    return rows
+
+
+def print_summary(services: Any, out: Out) -> list[dict[str, Any]]:
+    rows = summary_rows(services)
+    out(f"  {'destination':<21} {'adapter':<21} {'bulletins':>9} {'items':>5} {'attempts':>8}  "
+        f"{'receipts (channel)':<18} {'accepted':>8} {'rejected':>8}  states")
+    for row in rows:
+        receipts = ", ".join(f"{n} {c}" for c, n in sorted(row["receipts"].items())) or "-"
+        states = ", ".join(f"{n} {s}" for s, n in sorted(row["states"].items())) or "-"
+        out(f"  {row['destination']:<21} {row['adapter']:<21} {row['bulletins']:>9} {row['items']:>5} "
+            f"{row['attempts']:>8}  {receipts:<18} {row['accepted']:>8} {row['rejected']:>8}  {states}")
+    total = {k: sum(r[k] for r in rows) for k in ("bulletins", "items", "attempts", "accepted", "rejected")}
+    receipts = sum(sum(r["receipts"].values()) for r in rows)
+    out(f"  {'total':<43} {total['bulletins']:>9} {total['items']:>5} {total['attempts']:>8}  "
+        f"{receipts:<18} {total['accepted']:>8} {total['rejected']:>8}")
+    return rows
+
+
+def print_rejected(services: Any, out: Out, limit: int = 8) -> None:
+    from gateway.delivery.receipts import rejected_items
+
+    with services.db.read() as conn:
+        rows = rejected_items(conn, limit=limit)
+    for row in rows:
+        out(f"  {row['destination']}: {row['kind']} {row['subject']} ({row['agency'] or '-'}): "
+            f"{row['code']} {row['message'] or ''}")
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: Out = print,
+             timeout: float = 90.0) -> int:
+    """`gateway demo`: everything in one process on a fresh database; 0 when every delivery settled."""
+    from gateway.bootstrap import build
+    from gateway.config import get_settings, load_settings
+    from gateway.delivery import publication
+    from gateway.signing.keys import ensure_dev_keyring
+    from gateway.store import migrate
+
+    var_dir = var_dir or ROOT / "var" / "demo"
+    keys_dir = keys_dir or get_settings().keys_dir
+    db_file = var_dir / "gateway.db"
+    for stale in (db_file, db_file.with_name("gateway.db-wal"), db_file.with_name("gateway.db-shm")):
+        stale.unlink(missing_ok=True)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    keyring = ensure_dev_keyring(keys_dir)
+    services = build(load_settings(database_url=f"sqlite:///{db_file}", keys_dir=keys_dir))
+    migrate.upgrade(services.db)
+    out(f"gateway demo — database {db_file}, signing key {keyring.active.key_id} ({keys_dir})")
+    env = start_environment(var_dir, keys_dir)
+    try:
+        services.extras.update(destinations=env.registry, keyring=keyring)
+        services.intake.on_change = publication.publication_on_change(services)
+        out("\nsimulators on loopback:")
+        for name, (sim, server) in env.simulators.items():
+            label = LAYOUT[name][2]["options"].get("receiver") or LAYOUT[name][2]["options"].get("platform")
+            out(f"  {name:<21} {sim.kind:<21} {sim.endpoint(server.url)}  {label}")
+        out(f"  destinations written to {env.destinations_file}")
+        out("\nagencies: " + ", ".join(register_agencies(services)))
+        out("\nimporting examples/:")
+        totals = import_examples(services, out)
+        out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
+        made = batch_all(services)
+        out("\nsigned bulletins: " + ", ".join(f"{n} {len(ids)}" for n, ids in made.items()))
+        out("delivering (worker running until the queue drains) ...")
+        t0 = time.monotonic()
+        counters = asyncio.run(deliver_until_drained(services, timeout=timeout, out=out))
+        out(f"  done in {time.monotonic() - t0:.1f}s; worker: sent {counters['sent']}, retried {counters['retried']}, "
+            f"settled {counters['settled']}, bad receipts {counters['bad_receipts']}, dead {counters['dead']}")
+        out("\nsummary per destination:")
+        rows = print_summary(services, out)
+        out("\nitems rejected by destinations (first 8):")
+        print_rejected(services, out)
+        open_states = {"pending", "sending", "retry_wait", "awaiting_receipt"}
+        unsettled = sum(n for r in rows for s, n in r["states"].items() if s in open_states)
+        out("\nsimulator stats: " + "; ".join(f"{n}: {s.receiver.stats['applied']} applied, "
+                                            f"{s.receiver.stats['duplicates']} dup" for n, (s, _) in env.simulators.items()))
+        return 0 if unsettled == 0 else 1
+    finally:
+        env.stop()
+        services.close()
+
+
+def install_demo(services: Any, *, var_dir: Path | None = None, out: Out = print) -> DemoEnvironment:
+    """For `gateway run --demo`: simulators + destinations now; import, batch, deliver and
+    summarise in a background thread once the run hooks start (the API keeps serving)."""
+    from gateway.delivery import install, publication
+    from gateway.signing.keys import ensure_dev_keyring
+
+    keys_dir = services.settings.keys_dir
+    keyring = ensure_dev_keyring(keys_dir)
+    env = start_environment(var_dir or ROOT / "var" / "demo-run", keys_dir)
+    services.extras.update(destinations=env.registry, keyring=keyring)
+    if services.intake.on_change is None:
+        services.intake.on_change = publication.publication_on_change(services)
+
+    def feeder(svc: Any) -> threading.Thread:
+        def run() -> None:
+            try:
+                for name, (sim, server) in env.simulators.items():
+                    out(f"demo: {name} → {sim.endpoint(server.url)}")
+                register_agencies(svc)
+                import_examples(svc, out)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    batch_all(svc)
+                    counts = _counts(svc)
+                    if counts.get("awaiting_receipt"):
+                        asyncio.run(fetch_async_receipts(svc))
+                    if not sum(counts.get(s, 0) for s in ("pending", "sending", "retry_wait", "awaiting_receipt")):
+                        break
+                    time.sleep(1.0)
+                out("demo: summary per destination")
+                print_summary(svc, out)
+            except Exception:  # noqa: BLE001 - the API keeps serving
+                log.exception("the demo feeder failed")
+
+        thread = threading.Thread(target=run, name="demo-feeder", daemon=True)
+        thread.start()
+        return thread
+
+    install(services)  # destinations already set: adds the in-process worker hook
+    services.extras.setdefault("run_hooks", []).append(feeder)
+    return env

@@ -13,6 +13,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.config import Settings, get_settings
 from gateway.domain.calendar import WorkingCalendar
 from gateway.intake.service import IntakeService
+from gateway.signing.keys import Keyring
 from gateway.store.db import Database
 
 
@@ -24,6 +25,23 @@ class Services:
     calendar: WorkingCalendar
     intake: IntakeService
     extras: dict[str, Any] = field(default_factory=dict)  # capabilities register their services here
+
+    @property
+    def keyring(self) -> Keyring:
+        """The signing keyring, loaded once (loading an RSA key costs ~40 ms).
+
+        With `generate_dev_keys` (the embedded default) an empty keys directory gets a
+        self-signed development key; production deployments turn that off and install keys.
+        """
+        keyring = self.extras.get("keyring")
+        if keyring is None:
+            from gateway.signing.keys import ensure_dev_keyring, load_keyring
+
+            if self.settings.generate_dev_keys:
+                ensure_dev_keyring(self.settings.keys_dir)
+            keyring = load_keyring(self.settings.keys_dir, self.settings.signing_key_id)
+            self.extras["keyring"] = keyring
+        return keyring
 
     def close(self) -> None:
         self.db.dispose()

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     issuer_uscc: str = Field(default="11510700MB1234567X", description="the gateway operator's USCC, in bulletin headers")
     keys_dir: Path = Field(default=ROOT / "var" / "keys")
     signing_key_id: str | None = None
+    generate_dev_keys: bool = Field(
+        default=True, description="create a self-signed development key when keys_dir is empty (turn off in production)"
+    )
 
     # --- logging ---
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

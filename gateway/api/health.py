@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 
 from gateway.api.deps import services
+from gateway.api.problems import json_response
 from gateway.store import migrate
 
 # capabilities add (name, check) pairs: check() -> (ok, detail); and warnings() providers
@@ -14,7 +15,26 @@ READINESS_CHECKS: list[tuple[str, Any]] = []
 HEALTH_WARNINGS: list[Any] = []
 
 
-def healthz() -> tuple[dict, int]:
+def _certificate_warnings() -> list[dict]:
+    """Signing certificates expiring within 60 days (or expired): renew before partners refuse."""
+    svc = services()
+    return [
+        {"source": "signing", "key_id": w.key_id, "subject": w.subject, "not_after": w.not_after.isoformat(),
+         "days_left": w.days_left, "active": w.active, "expired": w.expired}
+        for w in svc.keyring.expiry_warnings(svc.clock.now(), days=60)
+    ]
+
+
+def _signing_ready(svc) -> tuple[bool, str]:  # noqa: ANN001
+    key = svc.keyring.active
+    return True, f"active key {key.key_id}"
+
+
+READINESS_CHECKS.append(("signing_key", _signing_ready))
+HEALTH_WARNINGS.append(_certificate_warnings)
+
+
+def healthz():
     warnings: list[dict] = []
     for provider in HEALTH_WARNINGS:
         try:
@@ -24,10 +44,10 @@ def healthz() -> tuple[dict, int]:
     body: dict[str, Any] = {"status": "ok"}
     if warnings:
         body["warnings"] = warnings
-    return body, 200
+    return json_response(body)
 
 
-def readyz() -> tuple[dict, int]:
+def readyz():
     svc = services()
     checks: dict[str, dict[str, Any]] = {}
     try:
@@ -45,4 +65,4 @@ def readyz() -> tuple[dict, int]:
             ok, detail = False, type(exc).__name__
         checks[name] = {"ok": bool(ok), "detail": str(detail)}
     ready = all(c["ok"] for c in checks.values())
-    return {"ready": ready, "checks": checks}, 200 if ready else 503
+    return json_response({"ready": ready, "checks": checks}, 200 if ready else 503)

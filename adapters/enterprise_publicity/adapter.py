@@ -118,7 +118,7 @@ def _sign_only(key_file: str, cert_file: str):  # noqa: ANN201
 
 def _fault_detail(fault: zeep.exceptions.Fault) -> tuple[str | None, str | None]:
     detail = fault.detail
-    if detail is None:
+    if not isinstance(detail, etree._Element):
         return None, None
     el = detail.find(f"{{{NS}}}ServiceFault")
     if el is None:
@@ -164,6 +164,9 @@ class EnterprisePublicityDestination:
         except zeep.exceptions.TransportError as exc:
             response = holder[-1] if holder else None
             headers = response.headers if response is not None else {}
+            if exc.status_code and 200 <= exc.status_code < 300:  # a 2xx zeep cannot read: not an answer
+                return None, PushResult(PushStatus.SERVER_ERROR, http_status=exc.status_code,
+                                        error=f"unreadable SOAP answer: {exc}"[:500])
             return None, PushResult.from_http(exc.status_code or 502, headers, exc.content or None)
         except LoadRefused as exc:
             return None, PushResult(PushStatus.REJECTED, error=str(exc))
@@ -176,6 +179,10 @@ class EnterprisePublicityDestination:
 
     @staticmethod
     def _classify_fault(fault: zeep.exceptions.Fault, response: httpx.Response | None) -> PushResult:
+        if fault.code is None and response is not None:  # XML, but no soap:Fault: judge by the HTTP status
+            status = response.status_code if response.status_code != 200 else 502
+            return dataclasses.replace(PushResult.from_http(status, response.headers, response.content),
+                                       http_status=response.status_code)
         code, retry_after = _fault_detail(fault)
         faultcode = (fault.code or "").rsplit(":", 1)[-1]
         if code == "E_THROTTLED":

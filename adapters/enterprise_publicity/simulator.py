@@ -99,7 +99,7 @@ class PublicityApp:
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         method, path = scope["method"], scope["path"]
         body = await read_body(receive)
-        query = parse_qs(scope.get("query_string", b"").decode())
+        query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
         if method == "GET" and path == SERVICE_PATH and "wsdl" in {k.lower() for k in query}:
             host = dict(scope["headers"]).get(b"host", b"127.0.0.1").decode()
             return await respond(send, 200, served_wsdl(f"http://{host}{SERVICE_PATH}"), "text/xml")

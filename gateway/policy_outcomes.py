@@ -12,6 +12,9 @@ from typing import Any
 from gateway.domain.policy.lifecycle import Transition
 from gateway.policy_views import api_action
 
+SYSTEM = "system"  # the actor of what the gateway does by itself
+
+
 # --- errors (each one a problem type of the API) --------------------------------------------
 
 

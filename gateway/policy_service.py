@@ -10,9 +10,9 @@
   recorded with who and when; `notify` sets the argument deadline (告知, working days),
   `publish` the period and its windows (`entry_period`); instructions are carried out (an
   incentive revoked for fraud lists the unit at once on the profile's fraud list).
-- `sweep(as_of)`: the daily pass — expire entries whose period ended, flag removal and
-  reapplication windows that opened, report overdue 双公示 records and star-less subjects.
-  Running it twice on a day changes nothing the second time.
+- `sweep(as_of)`: the daily pass (`gateway.policy_sweep`) — expire entries whose period
+  ended, flag removal and reapplication windows that opened, report overdue 双公示 records
+  and star-less subjects. Running it twice on a day changes nothing the second time.
 
 Wiring: `install(services)` puts the service in `services.extras["policy"]`, chains
 `recompute` into `services.intake.on_change` and registers `policy_sweep` for the scheduler.
@@ -35,8 +35,9 @@ from gateway.domain.policy import SubjectDecisions, decide, entry_period, parse_
 from gateway.domain.policy import transition as lifecycle_transition
 from gateway.domain.policy.lifecycle import IllegalTransition, is_final
 from gateway.domain.policy.periods import add_working_days
-from gateway.domain.policy.profile import Profile
+from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.policy_outcomes import (
+    SYSTEM,
     EntryNotFound,
     IncentiveEntryOpen,
     NotEligible,
@@ -51,7 +52,6 @@ from gateway.policy_outcomes import (
 from gateway.policy_profiles import load_profile
 from gateway.policy_repo import (
     current_records,
-    entries_to_expire,
     entry_events,
     find_entries,
     get_decision,
@@ -60,21 +60,17 @@ from gateway.policy_repo import (
     insert_entry,
     insert_event,
     new_entry_uid,
-    overdue_publications,
-    reapply_windows_opening,
-    removal_windows_opening,
     save_decision,
-    starless_subjects,
     subject_entries,
     subject_ids_with_records,
     update_entry,
 )
+from gateway.policy_sweep import sweep
 from gateway.policy_views import decision_view, entry_view
 from gateway.store.db import Database
 
 log = logging.getLogger("gateway.policy")
 
-SYSTEM = "system"
 
 __all__ = [
     "EntryNotFound",
@@ -325,7 +321,7 @@ class PolicyService:
         """The profile the entry was made under (its periods follow those rules), else today's."""
         try:
             return self.profile(row.profile)
-        except Exception:  # noqa: BLE001 - a profile file since removed
+        except ProfileError:  # a profile file since removed
             return self.profile()
 
     @staticmethod
@@ -361,39 +357,7 @@ class PolicyService:
 
     def sweep(self, as_of: dt.date | None = None) -> SweepResult:
         """Expire, flag windows, report overdue 双公示 records and star-less subjects (idempotent)."""
-        as_of = as_of or self.today()
-        result = SweepResult(as_of)
-        with self.db.read() as conn:
-            due = entries_to_expire(conn, as_of)
-        for uid in due:
-            try:
-                self.transition(uid, "expire", SYSTEM, note=f"management period ended ({as_of.isoformat()})")
-            except (IllegalTransition, EntryNotFound):  # changed meanwhile by someone else
-                continue
-            result.expired.append(uid)
-        now = self.clock.now()
-        with self.db.write() as conn:
-            for row in removal_windows_opening(conn, as_of):
-                if update_entry(conn, row.id, {"removal_window_flagged_on": as_of, "updated_at": now},
-                                unless_set="removal_window_flagged_on"):
-                    opens = min(d for d in (row.removal_window_opens_on, row.early_removal_from) if d is not None)
-                    insert_event(conn, row.id, from_state=row.state, action="window_opened", to_state=row.state,
-                                 actor=SYSTEM, at=now, note=f"removal may be applied for from {opens.isoformat()}",
-                                 detail={"window": "removal", "opens_on": opens.isoformat()})
-                    result.removal_windows_opened.append(row.uid)
-            for row in reapply_windows_opening(conn, as_of):
-                if update_entry(conn, row.id, {"reapply_window_flagged_on": as_of, "updated_at": now},
-                                unless_set="reapply_window_flagged_on"):
-                    insert_event(conn, row.id, from_state=row.state, action="window_opened", to_state=row.state,
-                                 actor=SYSTEM, at=now, note=f"reapplication open from {row.reapply_from.isoformat()}",
-                                 detail={"window": "reapply", "opens_on": row.reapply_from.isoformat()})
-                    result.reapply_windows_opened.append(row.uid)
-        with self.db.read() as conn:
-            result.overdue_publications, result.overdue_sample = overdue_publications(conn, as_of)
-            result.key_monitoring, result.rectification_ordered = starless_subjects(conn, self.profile().name)
-        if result.overdue_publications:
-            log.warning("%d 双公示 record(s) past their publication deadline on %s", result.overdue_publications, as_of)
-        return result
+        return sweep(self, as_of or self.today())
 
 
 # --- wiring -----------------------------------------------------------------------------------

@@ -17,3 +17,13 @@ def policy(services):
     from gateway import policy_service
 
     return policy_service.install(services)
+
+
+@pytest.fixture
+def client(client, services):
+    """The shared client, sending an operator key now that partner keys are enforced; valid for
+    ten years, as these tests move the clock past entries' periods."""
+    from gateway.access.testing import headers_for, issue
+
+    client.headers.update(headers_for(issue(services, "operator", days=3650)))
+    return client

@@ -5,9 +5,11 @@ with only its own measures, and masks natural persons' ID numbers. The adapter c
 signed bulletin once more before it leaves, and refuses the whole push (class `rejected`,
 never retried: the content is wrong, not the line) when any item
 
-- is a list entry (`list.inclusion` / `list.change`) carrying no measure, or a measure for
-  another receiver (a land bureau must not learn the finance measures, nor a bank the
-  bad-credit record meant for the platforms);
+- is a list entry (`list.inclusion` / `list.change`) carrying a measure for another receiver
+  (a land bureau must not learn the finance measures), or no measure at all where the sector
+  is not one that takes the bare record (a bank must not get the bad-credit record meant for
+  the platforms and safety supervision: `routing.RECORD_SECTORS`); supervising agencies
+  (`routing.AGENCY_SECTORS`) take every list with every measure;
 - is of a kind the destination is not configured for (follow-ups — withdrawals, repairs,
   removals — are allowed: routing sends them only where the original went);
 - shows an unmasked ID number of a natural person.
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway import xmlsafe
+from gateway.delivery.routing import AGENCY_SECTORS, RECORD_SECTORS
 from gateway.signing.bulletin import BulletinItem, read_items
 from gateway.signing.items import ItemKind
 
@@ -56,7 +59,11 @@ class SectorGuard:
             if value and "*" not in value:
                 return f"item {item.item_id}: {name} is an unmasked ID number"
         if kind in LIST_ENTRIES:
+            if self.sectors & AGENCY_SECTORS:
+                return None
             receivers = {m.get("receiver") for m in item.fields.get("measures") or []}
+            if not receivers and self.sectors & RECORD_SECTORS:
+                return None
             if not receivers:
                 return f"item {item.item_id}: {kind.value} carries no measure for {self._names()}"
             foreign = sorted(r or "?" for r in receivers - self.sectors)

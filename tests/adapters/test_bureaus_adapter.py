@@ -121,3 +121,12 @@ async def test_bureau_success_with_receipt_and_receipt_query(gateway_key, platfo
     assert (await adapter.push(sent)).receipt == receipt
     assert await adapter.query_receipt(sent.delivery_id, sent.bulletin_id) == receipt
     assert await land().query_receipt(sent.delivery_id, sent.bulletin_id) is None  # no receipt_url configured
+
+
+def test_agencies_take_every_list_and_platforms_the_bare_record():
+    agency = SectorGuard.build(["agency"])
+    assert agency.problem(list_item(receivers=("land", "finance", "insurance"))) is None
+    platform = SectorGuard.build(["platform"])
+    assert platform.problem(list_item(receivers=())) is None  # the bad-credit record
+    assert platform.problem(list_item(receivers=("platform",))) is None
+    assert platform.problem(list_item(receivers=("land",))) is not None

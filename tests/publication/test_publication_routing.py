@@ -158,3 +158,22 @@ def test_region_prefixes():
     assert routing.region_prefix("510703") == "510703"
     route = routing.Route("x", regions=("5107",))
     assert route.wants_region("510703") and not route.wants_region("511000")
+
+
+def test_daily_sweep_removes_expired_entries_and_withdraws_penalties_past_their_period(pub, clock):
+    import datetime as dt
+
+    code = make_uscc(110)
+    submit(pub, accident("A-10", code, "2025-05-10", grade="larger", deaths=3), penalty("P-10", code, decided="2025-05-20"))
+    inclusions = {(r.destination, r.source_key): r for r in items(pub, kind="list.inclusion")}
+    publications = {r.destination: r for r in items(pub, kind="penalty.publication")}
+    clock.set(dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC))  # one year on: off the lists, penalty at its maximum
+    publication.publication_sweep(pub)
+    removals = items(pub, kind="list.removal")
+    assert {(r.destination, r.ref_item_id) for r in removals} == {(d, i.item_id) for (d, _), i in inclusions.items()}
+    withdrawals = {r.destination: r for r in items(pub, kind="penalty.withdrawal")}
+    assert set(withdrawals) == set(publications)
+    assert all(w.fields["reason"] == "expired" for w in withdrawals.values())
+    before = len(items(pub))
+    publication.publication_sweep(pub)
+    assert len(items(pub)) == before

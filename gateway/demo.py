@@ -125,6 +125,27 @@ def start_environment(var_dir: Path, gateway_keys_dir: Path, *, fresh: bool = Tr
 # --- intake ----------------------------------------------------------------------------------
 
 
+def chain_publication(services: Any) -> None:
+    """Queue publication items after intake (`publication.publication_on_change`), keeping any
+    callback already on intake's `on_change` (the policy service's). Idempotent."""
+    from gateway.delivery import publication
+
+    if services.extras.get("demo_publication_chained"):
+        return
+    services.extras["demo_publication_chained"] = True
+    previous = services.intake.on_change
+    publish = publication.publication_on_change(services)
+
+    def on_change(subject_ids: set[int]) -> None:
+        try:
+            if previous is not None:
+                previous(subject_ids)
+        finally:
+            publish(subject_ids)
+
+    services.intake.on_change = on_change
+
+
 def register_agencies(services: Any, examples: Path = EXAMPLES) -> list[str]:
     from gateway.store import intake_repo
 
@@ -304,7 +325,6 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
     """`gateway demo`: everything in one process on a fresh database; 0 when every delivery settled."""
     from gateway.bootstrap import build
     from gateway.config import get_settings, load_settings
-    from gateway.delivery import publication
     from gateway.signing.keys import ensure_dev_keyring
     from gateway.store import migrate
 
@@ -321,7 +341,7 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
     env = start_environment(var_dir, keys_dir)
     try:
         services.extras.update(destinations=env.registry, keyring=keyring)
-        services.intake.on_change = publication.publication_on_change(services)
+        chain_publication(services)
         out("\nsimulators on loopback:")
         for name, (sim, server) in env.simulators.items():
             label = LAYOUT[name][2]["options"].get("receiver") or LAYOUT[name][2]["options"].get("platform")
@@ -355,15 +375,14 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
 def install_demo(services: Any, *, var_dir: Path | None = None, out: Out = print) -> DemoEnvironment:
     """For `gateway run --demo`: simulators + destinations now; import, batch, deliver and
     summarise in a background thread once the run hooks start (the API keeps serving)."""
-    from gateway.delivery import install, publication
+    from gateway.delivery import install
     from gateway.signing.keys import ensure_dev_keyring
 
     keys_dir = services.settings.keys_dir
     keyring = ensure_dev_keyring(keys_dir)
     env = start_environment(var_dir or ROOT / "var" / "demo-run", keys_dir)
     services.extras.update(destinations=env.registry, keyring=keyring)
-    if services.intake.on_change is None:
-        services.intake.on_change = publication.publication_on_change(services)
+    chain_publication(services)
 
     def feeder(svc: Any) -> threading.Thread:
         def run() -> None:

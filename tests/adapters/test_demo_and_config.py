@@ -96,3 +96,30 @@ def test_the_cli_offers_simulate_and_demo(capsys):
     assert parser.parse_args(["demo"]).func.__module__ == "gateway.cli.demo"
     with pytest.raises(SystemExit):
         parser.parse_args(["simulate", "credit-china", "--error-rate", "2"])
+
+
+def test_install_demo_feeds_a_running_gateway_through_its_run_hooks(tmp_path, gateway_key):
+    """The `gateway run --demo` wiring: install_demo, then run.py runs services.extras["run_hooks"]."""
+    from gateway.bootstrap import build
+    from gateway.config import load_settings
+    from gateway.demo import install_demo
+    from gateway.store import migrate
+    from gateway.store.delivery_tables import deliveries
+
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}", keys_dir=Path(gateway_key.source).parent)
+    services = build(settings)
+    migrate.upgrade(services.db)
+    lines: list[str] = []
+    env = install_demo(services, var_dir=tmp_path / "var", out=lines.append)
+    try:
+        threads = [hook(services) for hook in services.extras["run_hooks"]]
+        threads[-1].join(90)
+        assert not threads[-1].is_alive()
+    finally:
+        services.extras["worker_stop"]()
+        env.stop()
+    with services.db.read() as conn:
+        states = {row.state for row in conn.execute(deliveries.select())}
+    services.close()
+    assert states and states <= {"acknowledged", "partially_rejected", "rejected"}
+    assert any("summary per destination" in line for line in lines)

@@ -12,6 +12,11 @@
   the 2nd of each month": last month's list inclusions, as one signed `list` bulletin to the
   destination named `report_to`.
 
+With the policy service installed (`services.extras["policy"]`), the joint punishment list,
+blacklist and incentive list are published from its list entries in a public state
+(`PUBLIC_STATES`: after notice, confirmation and publication, RULES.md §6), not from the
+engine's candidacy.
+
 Destinations come from `services.extras["destinations"]` (a `DestinationRegistry`), else
 from `load_destinations()`; the signing keyring from `services.extras["keyring"]`, else from
 `settings.keys_dir`.
@@ -128,6 +133,38 @@ def _versions(rows: Iterable[Any]) -> list[routing.RecordVersion]:
     ]
 
 
+# Lifecycle states in which a managed list entry is in force publicly (gateway.domain.policy.lifecycle).
+PUBLIC_STATES = ("published", "objection", "removal_requested")
+
+
+def _managed(services: Any, conn: Connection, subject_id: int) -> list[routing.ManagedEntry] | None:
+    """The subject's publicly listed entries when the policy service manages lists, else None."""
+    if services.extras.get("policy") is None:
+        return None
+    from gateway.store.policy_tables import list_entries as le
+
+    q = (
+        select(le.c.uid, le.c.list_kind, le.c.cases, le.c.starts_on, le.c.expires_on)
+        .where(le.c.subject_id == subject_id, le.c.state.in_(PUBLIC_STATES))
+        .order_by(le.c.id)
+    )
+    return [routing.ManagedEntry(uid, kind, tuple(cases or ()), start, end) for uid, kind, cases, start, end in conn.execute(q)]
+
+
+def _managed_in(services: Any, conn: Connection, subject_id: int, first: dt.date, last: dt.date) -> list[routing.ManagedEntry] | None:
+    """Entries that started in [first, last] and were published (whatever they are now)."""
+    if services.extras.get("policy") is None:
+        return None
+    from gateway.store.policy_tables import list_entries as le
+
+    q = (
+        select(le.c.uid, le.c.list_kind, le.c.cases, le.c.starts_on, le.c.expires_on)
+        .where(le.c.subject_id == subject_id, le.c.starts_on >= first, le.c.starts_on <= last)
+        .order_by(le.c.id)
+    )
+    return [routing.ManagedEntry(uid, kind, tuple(cases or ()), start, end) for uid, kind, cases, start, end in conn.execute(q)]
+
+
 def _existing(conn: Connection, subject_id: int) -> list[routing.ExistingItem]:
     q = select(pi.c.destination, pi.c.source_key, pi.c.item_id, pi.c.kind, pi.c.fields).where(pi.c.subject_id == subject_id)
     return [routing.ExistingItem(*row) for row in conn.execute(q)]
@@ -178,7 +215,8 @@ def enqueue_for_subjects(services: Any, subject_ids: Iterable[int], *, now: dt.d
             view = routing.SubjectView(subject.key, subject.name, subject.region)
             decisions = decide(_domain_records(subject.key, rows), as_of, prof, services.calendar)
             existing = _existing(conn, sid)
-            planned = routing.plan_subject(view, _versions(rows), decisions, prof.measures, rts, existing, as_of)
+            managed = _managed(services, conn, sid)
+            planned = routing.plan_subject(view, _versions(rows), decisions, prof.measures, rts, existing, as_of, managed)
             added += _store(conn, sid, planned, now, {(e.destination, e.source_key) for e in existing})
     return added
 
@@ -240,7 +278,7 @@ def monthly_report(services: Any, month: str, *, now: dt.datetime | None = None)
     route = routing.Route(route.destination, route.sector)  # the report is every inclusion, unfiltered
     prefix = f"report:{month}:"
     with services.db.read() as conn:
-        ids = [
+        ids = {
             r[0]
             for r in conn.execute(
                 select(records.c.subject_id)
@@ -248,7 +286,11 @@ def monthly_report(services: Any, month: str, *, now: dt.datetime | None = None)
                             records.c.event_date >= first, records.c.event_date <= last))
                 .distinct()
             )
-        ]
+        }
+        if services.extras.get("policy") is not None:
+            from gateway.store.policy_tables import list_entries as le
+
+            ids |= {r[0] for r in conn.execute(select(le.c.subject_id).where(le.c.starts_on >= first, le.c.starts_on <= last))}
     for sid in sorted(ids):
         with services.db.write() as conn:
             loaded = _load_subject(conn, sid)
@@ -258,7 +300,7 @@ def monthly_report(services: Any, month: str, *, now: dt.datetime | None = None)
             view = routing.SubjectView(subject.key, subject.name, subject.region)
             decisions = decide(_domain_records(subject.key, rows), last, prof, services.calendar)
             planned = []
-            for e in routing.list_entries(view, decisions, {}):
+            for e in routing.list_entries(view, decisions, {}, _managed_in(services, conn, sid, first, last)):
                 start = e.fields.get("period_start")
                 if start is None or not (first <= start <= last):
                     continue

@@ -14,8 +14,8 @@ What goes where:
   publication period, becomes a `*.withdrawal` (or `repair`, when the agency's reason says
   `repaired`) referring to the earlier item, sent wherever that item was sent.
 - List entries (`list.inclusion`): the bad-credit record at its level (RULES.md §3), the
-  joint punishment list / blacklist / serious-dishonesty list, the incentive list and key
-  monitoring. A destination gets an entry when the profile names a measure for its sector
+  joint punishment list / blacklist and the incentive list once the policy service has
+  published the entry (RULES.md §6: notice and confirmation come first), and key monitoring. A destination gets an entry when the profile names a measure for its sector
   on that list (a land bureau gets what restricts or favours land bidding, a bank what
   concerns finance), with only its own sector's measures; agencies get every list with all
   measures; credit platforms also get the bad-credit record, which has no receiver measures.
@@ -217,8 +217,35 @@ def _last_day(first_day_off: dt.date) -> dt.date:
     return first_day_off - dt.timedelta(days=1)
 
 
-def list_entries(subject: SubjectView, decisions: Any, records: Mapping[str, RecordVersion]) -> list[_Entry]:
-    """The list entries `decisions` (a `SubjectDecisions`) put the subject on now."""
+def _is_code(text: str) -> bool:
+    """bulletin.xsd Code: [a-z0-9][a-z0-9_]{0,63} (case keys; not 'implied_by:<list>')."""
+    return bool(text) and len(text) <= 64 and text[0].isalnum() and all(c.isdigit() or c == "_" or "a" <= c <= "z" for c in text)
+
+
+@dataclass(frozen=True)
+class ManagedEntry:
+    """A list entry the policy service manages through its lifecycle (policy `list_entries`),
+    in a state where it is in force publicly (published, under objection, removal requested)."""
+
+    uid: str
+    list_kind: str
+    cases: tuple[str, ...]
+    starts_on: dt.date | None
+    expires_on: dt.date | None  # first day off the list
+
+
+def list_entries(
+    subject: SubjectView,
+    decisions: Any,
+    records: Mapping[str, RecordVersion],
+    managed: Sequence[ManagedEntry] | None = None,
+) -> list[_Entry]:
+    """The list entries the subject is on now.
+
+    The bad-credit record and key monitoring follow from `decisions` (a `SubjectDecisions`).
+    The joint punishment list, blacklist and incentive list follow the procedure of RULES.md
+    §6 (notice, confirmation, then publication): when `managed` is given they are exactly its
+    entries; without it (no policy service installed) the engine's candidacy stands in."""
     key, name = subject.key, subject.name
     base = {"subject_name": name} if name else {}
     out: list[_Entry] = []
@@ -232,7 +259,17 @@ def list_entries(subject: SubjectView, decisions: Any, records: Mapping[str, Rec
                 tuple(r.levels),
             )
         )
-    for c in decisions.lists:
+    if managed is not None:
+        for m in managed:
+            if m.list_kind not in LIST_NAMES:
+                continue
+            fields = {**base, "list": m.list_kind, "cases": [c for c in m.cases if _is_code(c)], "decision_ref": m.uid}
+            if m.starts_on:
+                fields["period_start"] = m.starts_on
+            if m.expires_on:
+                fields["period_end"] = _last_day(m.expires_on)
+            out.append(_Entry(f"list:{key}:{m.list_kind}:{m.uid}", m.list_kind, fields))
+    for c in decisions.lists if managed is None else ():
         if not c.candidate or c.list_kind not in LIST_NAMES or c.period is None:
             continue
         start = c.period.starts_on
@@ -244,7 +281,7 @@ def list_entries(subject: SubjectView, decisions: Any, records: Mapping[str, Rec
                  "period_start": start, "period_end": _last_day(c.period.expires_on)},
             )
         )
-    if decisions.incentive.eligible and not decisions.listed_on:
+    if managed is None and decisions.incentive.eligible and not decisions.listed_on:
         anchor = next(
             (cr.record_ids[0] for cr in decisions.incentive.conditions if cr.key == "standardization_grade" and cr.record_ids),
             str(decisions.as_of.year),
@@ -305,6 +342,7 @@ def plan_subject(
     routes: Sequence[Route],
     existing: Iterable[ExistingItem],
     as_of: dt.date,
+    managed: Sequence[ManagedEntry] | None = None,
 ) -> list[PlannedItem]:
     """Every item the subject should have queued now, per destination (the caller ignores
     what is already queued). `decisions` is `decide(...)` for the subject on `as_of`."""
@@ -357,7 +395,7 @@ def plan_subject(
         follow_up(f"rec:{v.uid}:withdrawal", f"rec:{v.uid}", kind, {k: x for k, x in fields.items() if x}, v.uid)
 
     # list entries: inclusions now, removals of what no longer applies
-    entries = list_entries(subject, decisions, by_uid)
+    entries = list_entries(subject, decisions, by_uid, managed)
     current_keys = {e.source_key for e in entries}
     for e in entries:
         for route in routes:

@@ -43,8 +43,23 @@ def keyring(tmp_path):
 
 @pytest.fixture
 def pub(services, agencies, keyring):
-    """Services with the test destinations, the dev keyring and a report_to."""
+    """Services with the policy service, the test destinations, the dev keyring and a report_to."""
+    from gateway import policy_service
+
+    policy_service.install(services)  # lists are published from its entries (RULES.md §6)
     services.extras["destinations"] = registry()
     services.extras["keyring"] = keyring
     services.extras["report_to"] = "sichuan-agency"
     return services
+
+
+def publish_entries(services, actor: str = "operator:test") -> list[str]:
+    """Take every proposed list entry through notice, confirmation and publication (RULES.md §6)."""
+    from gateway import policy_service
+
+    svc = policy_service.get(services)
+    uids = [e["id"] for e in svc.entries(limit=1000)[0] if e["state"] == "proposed"]
+    for uid in uids:
+        for action in ("notify", "confirm", "publish"):
+            svc.transition(uid, action, actor)
+    return uids

@@ -10,6 +10,8 @@ from gateway.delivery import publication, routing
 from gateway.store.publication_tables import publication_items as pi
 from tests.factories import accident, make_uscc, penalty
 
+from .conftest import publish_entries
+
 PERSON_ID = "510703198001011232"
 
 
@@ -23,8 +25,10 @@ def items(services, destination=None, kind=None):
         return list(conn.execute(q))
 
 
-def submit(services, *records, agency="MY-AJJ"):
+def submit(services, *records, agency="MY-AJJ", publish=True):
     result = services.intake.submit(agency, list(records))
+    if publish:
+        publish_entries(services)
     assert all(o.outcome != "rejected" for o in result.outcomes), result.to_dict()
     subject_ids = set()
     with services.db.read() as conn:
@@ -71,6 +75,17 @@ def test_joint_punishment_entry_reaches_land_bureau_with_land_measures_only(pub)
     for r in land:
         assert r.fields["list"] != "bad_credit"  # no land measure on the bad-credit record
         assert r.fields["measures"] and {m["receiver"] for m in r.fields["measures"]} == {"land"}
+
+
+def test_a_proposed_listing_is_not_published_before_notice_and_confirmation(pub):
+    code = make_uscc(111)
+    submit(pub, accident("A-11", code, "2025-05-10", grade="larger", deaths=3), publish=False)
+    assert destinations_of(pub, "list.inclusion", "joint_punishment") == set()
+    assert destinations_of(pub, "list.inclusion", "bad_credit")  # the bad-credit record is not a listing
+    [uid] = publish_entries(pub)
+    publication.publication_sweep(pub)
+    jp = items(pub, "national-platform", "list.inclusion")
+    assert any(r.fields["list"] == "joint_punishment" and r.fields["decision_ref"] == uid for r in jp)
 
 
 def test_land_bureau_gets_nothing_for_a_district_record_or_a_penalty(pub):
@@ -167,8 +182,11 @@ def test_daily_sweep_removes_expired_entries_and_withdraws_penalties_past_their_
     submit(pub, accident("A-10", code, "2025-05-10", grade="larger", deaths=3), penalty("P-10", code, decided="2025-05-20"))
     inclusions = {(r.destination, r.source_key): r for r in items(pub, kind="list.inclusion")}
     publications = {r.destination: r for r in items(pub, kind="penalty.publication")}
-    clock.set(dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC))  # one year on: off the lists, penalty at its maximum
-    publication.publication_sweep(pub)
+    clock.set(dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC))  # a year on: off the lists, penalty at its maximum
+    from gateway import policy_service
+
+    policy_service.get(pub).sweep()  # the scheduler's policy_sweep (01:00) expires the entries first
+    publication.publication_sweep(pub)  # then publication_sweep (01:30)
     removals = items(pub, kind="list.removal")
     assert {(r.destination, r.ref_item_id) for r in removals} == {(d, i.item_id) for (d, _), i in inclusions.items()}
     withdrawals = {r.destination: r for r in items(pub, kind="penalty.withdrawal")}

@@ -21,6 +21,8 @@ from gateway.store.publication_tables import publication_items as pi
 from gateway.store.publication_tables import scheduled_runs as runs
 from tests.factories import accident, make_uscc
 
+from .conftest import publish_entries
+
 ROOT = Path(__file__).resolve().parents[2]
 CST = sched.CHINA
 
@@ -110,11 +112,13 @@ def test_november_report_slot_is_due_by_2_december():
 
 
 def test_monthly_report_sends_last_months_inclusions_to_the_level_above_once(pub, clock):
+    clock.set(dt.datetime(2026, 10, 12, 1, 0, tzinfo=CST))
+    pub.intake.submit("MY-AJJ", [accident("A-OCT", make_uscc(302), "2026-10-10", grade="larger", deaths=3)])
+    publish_entries(pub)  # listed in October: October's report
+    clock.set(dt.datetime(2026, 11, 12, 1, 0, tzinfo=CST))
+    pub.intake.submit("MY-AJJ", [accident("A-NOV", make_uscc(301), "2026-11-10", grade="larger", deaths=3)])
+    publish_entries(pub)
     clock.set(dt.datetime(2026, 12, 1, 1, 0, tzinfo=CST))
-    pub.intake.submit("MY-AJJ", [
-        accident("A-NOV", make_uscc(301), "2026-11-10", grade="larger", deaths=3),
-        accident("A-OCT", make_uscc(302), "2026-10-10", grade="larger", deaths=3),
-    ])
     jobs = [j for j in sched.build_jobs(pub) if j.name == "monthly_report"]
     assert jobs, "report_to is configured: the report is scheduled"
     assert sched.tick(pub, jobs[0], "a:1") == "2026-11"

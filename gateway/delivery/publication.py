@@ -313,3 +313,32 @@ def monthly_report(services: Any, month: str, *, now: dt.datetime | None = None)
             _store(conn, sid, planned, now, set())
     limits = BatchLimits.from_config(destinations(services).get(target))
     return batch_destination(services.db, target, limits, lambda: batch_context(services), now, force=True, source_prefix=prefix)
+
+
+# --- wiring -------------------------------------------------------------------------------
+
+
+def install(services: Any, *, scheduler_in_process: bool = True) -> None:
+    """Wire publication into a `Services` (call after `policy_service.install`; idempotent):
+    chain `enqueue_for_subjects` after intake's existing `on_change` (policy recomputes
+    first), and add the in-process scheduler to `gateway run`'s run hooks."""
+    if services.extras.get("publication_installed"):
+        return
+    services.extras["publication_installed"] = True
+    previous = services.intake.on_change
+    queue_items = publication_on_change(services)
+
+    def on_change(subject_ids: set[int]) -> None:
+        try:
+            if previous is not None:
+                previous(subject_ids)
+        finally:
+            queue_items(subject_ids)
+
+    services.intake.on_change = on_change
+    if scheduler_in_process:
+        from gateway.scheduler import run_hook
+
+        hooks = services.extras.setdefault("run_hooks", [])
+        if run_hook not in hooks:
+            hooks.append(run_hook)

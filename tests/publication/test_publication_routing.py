@@ -195,3 +195,15 @@ def test_daily_sweep_removes_expired_entries_and_withdraws_penalties_past_their_
     before = len(items(pub))
     publication.publication_sweep(pub)
     assert len(items(pub)) == before
+
+
+def test_install_queues_items_after_intake_and_registers_the_scheduler(pub):
+    from gateway.scheduler import run_hook
+
+    publication.install(pub)
+    publication.install(pub)  # idempotent
+    assert pub.extras["run_hooks"].count(run_hook) == 1
+    pub.intake.submit("MY-AJJ", [penalty("P-12", make_uscc(112))])
+    assert destinations_of(pub, "penalty.publication") == {
+        "national-platform", "sichuan-platform", "mianyang-platform", "fucheng-platform", "mianyang-bank", "sichuan-agency",
+    }

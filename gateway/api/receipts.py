@@ -12,7 +12,11 @@ from gateway.signing.receipt import ReceiptInvalid, ReceiptMismatch
 
 
 async def post_receipt(body=None):  # noqa: ANN001, ANN201
-    data = await request.body()
+    # connexion hands a binary body over as `body`; read the stream only when it did not
+    data = body if isinstance(body, bytes | bytearray) else (body.encode() if isinstance(body, str) else b"")
+    if not data and body is None:
+        data = await request.body()
+    data = bytes(data)
     if not data:
         return problem(400, "empty-receipt", "Empty receipt", "the request body holds no receipt")
     svc = services()

@@ -16,6 +16,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from delivery_helpers import RecordingServer  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_real_time(clock):
+    """Freeze at the real present: the dev keyring's certificates are issued now, and receipts
+    are verified at the clock's time."""
+    import datetime as dt
+
+    clock.set(dt.datetime.now(dt.UTC).replace(microsecond=0))
+
+
 @pytest.fixture
 def keys_dir(settings):
     from gateway.signing.keys import ensure_dev_keyring

@@ -1,0 +1,96 @@
+"""ASGI middleware for every request: a request id, bound to the log context, and the API
+latency histogram labelled by route template.
+
+- `X-Request-Id`: taken from the request when well-formed (a proxy's or a client's), else a
+  fresh one; written back into the request headers (so the audit log records the same id)
+  and onto the response; bound as `request_id` for every log line of the request.
+- latency: labelled with the OpenAPI path template of the operation connexion routed to
+  (`/v1/deliveries/{delivery_id}`), never the raw path; `/console…` and `/metrics` get
+  their own labels, anything else `unmatched`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from functools import cache
+from typing import Any
+
+import structlog
+import yaml
+
+from gateway.observability.metrics import API_LATENCY
+from gateway.paths import OPENAPI
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@cache
+def route_templates() -> dict[str, str]:
+    """operationId → path template, from the spec the API is routed by."""
+    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method in _METHODS:
+            op = (item or {}).get(method)
+            if isinstance(op, dict) and op.get("operationId"):
+                found[op["operationId"]] = path
+    return found
+
+
+def route_of(scope: dict[str, Any]) -> str:
+    routing = scope.get("extensions", {}).get("connexion_routing") or {}
+    template = route_templates().get(routing.get("operation_id") or "")
+    if template:
+        return template
+    path = scope.get("path", "")
+    if path == "/metrics":
+        return "/metrics"
+    if path == "/console" or path.startswith("/console/"):
+        return "/console/api" if path.startswith("/console/api/") else "/console"
+    return "unmatched"
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class RequestContextMiddleware:
+    """Request id, log context and API latency (outermost of the gateway's own middleware)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"x-request-id")
+        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        if given != request_id:
+            scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"x-request-id"]
+            scope["headers"].append((b"x-request-id", request_id.encode()))
+        status = {"code": 500}
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                API_LATENCY.labels(route_of(scope), scope.get("method", "?"), f"{status['code'] // 100}xx").observe(
+                    time.perf_counter() - started
+                )

@@ -4,6 +4,7 @@ latency histogram labelled by route template.
 - `X-Request-Id`: taken from the request when well-formed (a proxy's or a client's), else a
   fresh one; written back into the request headers (so the audit log records the same id)
   and onto the response; bound as `request_id` for every log line of the request.
+- one log line per request (method, path, query, route, status, duration), redacted;
 - latency: labelled with the OpenAPI path template of the operation connexion routed to
   (`/v1/deliveries/{delivery_id}`), never the raw path; `/console…` and `/metrics` get
   their own labels, anything else `unmatched`.
@@ -11,6 +12,7 @@ latency histogram labelled by route template.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -23,6 +25,7 @@ import yaml
 from gateway.observability.metrics import API_LATENCY
 from gateway.paths import OPENAPI
 
+log = logging.getLogger("gateway.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -91,6 +94,11 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                API_LATENCY.labels(route_of(scope), scope.get("method", "?"), f"{status['code'] // 100}xx").observe(
-                    time.perf_counter() - started
-                )
+                took = time.perf_counter() - started
+                route = route_of(scope)
+                API_LATENCY.labels(route, scope.get("method", "?"), f"{status['code'] // 100}xx").observe(took)
+                if route != "/metrics":  # one line per request (the redaction processor masks the path)
+                    log.info("request", extra={"method": scope.get("method"), "path": scope.get("path"),
+                                               "query": scope.get("query_string", b"").decode("latin-1"),
+                                               "route": route, "status": status["code"],
+                                               "duration_ms": round(took * 1000, 1)})

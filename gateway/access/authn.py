@@ -16,7 +16,6 @@ by the spec alone, whatever else is wired. The principal is left on the ASGI sco
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import ipaddress
 from typing import Any
@@ -80,7 +79,13 @@ async def _key(token: str, request: Any) -> dict[str, Any]:
     svc = current_services()
     state = access_state(request.scope)
     state["presented"] = keys.parse_token(token) or "malformed"
-    principal = await _verify(keys.verify_token, svc.db, token, svc.clock.now(), access_settings(svc).key_cache_seconds)
+    now, ttl = svc.clock.now(), access_settings(svc).key_cache_seconds
+    try:
+        principal = keys.verify_token(svc.db, token, now, ttl, cache_only=True)
+    except keys.Refused as exc:
+        raise _refused(exc) from None
+    if principal is None:
+        principal = await _verify(keys.verify_token, svc.db, token, now, ttl)
     return admit(principal, request)
 
 
@@ -135,7 +140,3 @@ async def client_cert_info(cert: str, request: Any = None) -> dict[str, Any]:
     access_state(request.scope)["presented"] = "c" + fp[:11]
     principal = await _verify(keys.verify_fingerprint, svc.db, fp, now, cfg.key_cache_seconds)
     return admit(principal, request)
-
-
-def utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

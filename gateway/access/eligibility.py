@@ -107,19 +107,30 @@ def _bidder(index: int, code: str, standing: Standing | None, problem: Identifie
     return out
 
 
+def _subjects_by_key(conn: Connection, keys: set[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for batch in chunks(sorted(keys)):
+        for row in conn.execute(select(subjects).where(subjects.c.key.in_(batch))):
+            found[row.key] = row
+    return found
+
+
 def evaluate(services: Any, conn: Connection, purpose: str, codes: Sequence[str]) -> tuple[list[dict[str, Any]], str, str, dt.date]:
     receiver = PURPOSES[purpose].receiver
+    # stored keys were validated at intake: a code found as it stands needs no checking; only
+    # the others are validated (invalid, or normalised and looked up once more)
+    found = _subjects_by_key(conn, {c.strip().upper() for c in codes})
     parsed: list[tuple[str, str | None, IdentifierError | None]] = []
     for code in codes:
+        plain = code.strip().upper()
+        if plain in found:
+            parsed.append((code, plain, None))
+            continue
         try:
             parsed.append((code, uscc.validate(code), None))
         except IdentifierError as exc:
             parsed.append((code, None, exc))
-    wanted = sorted({n for _, n, _ in parsed if n})
-    found: dict[str, Any] = {}
-    for batch in chunks(wanted):
-        for row in conn.execute(select(subjects).where(subjects.c.key.in_(batch))):
-            found[row.key] = row
+    found.update(_subjects_by_key(conn, {n for _, n, _ in parsed if n and n not in found}))
     by_id = standings(services, conn, list(found.values())) if found else {}
     by_key = {st.subject.key: st for st in by_id.values()}
     profile, source = (next(iter(by_id.values())).profile, next(iter(by_id.values())).source) if by_id else ("", "")

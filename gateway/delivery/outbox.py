@@ -254,6 +254,20 @@ def mark_sent(conn: Connection, *, delivery_id: str, worker: str, now: dt.dateti
     return result.rowcount == 1
 
 
+def mark_sent_many(conn: Connection, *, delivery_ids: Sequence[str], worker: str, now: dt.datetime) -> int:
+    """mark_sent for many deliveries in one statement per chunk; returns how many were still leased."""
+    d = deliveries.c
+    count = 0
+    for part in chunks(list(delivery_ids)):
+        count += conn.execute(
+            update(deliveries)
+            .where(d.delivery_id.in_(part), d.state == State.SENDING, d.lease_owner == worker)
+            .values(state=State.AWAITING_RECEIPT, lease_owner=None, lease_expires_at=None, sent_at=now,
+                    updated_at=now, last_error=None)
+        ).rowcount
+    return count
+
+
 def mark_retry(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime, next_attempt_at: dt.datetime,
                error: str | None, bad_receipt: bool = False) -> bool:
     d = deliveries.c

@@ -325,17 +325,11 @@ def install(services: Any, *, scheduler_in_process: bool = True) -> None:
     if services.extras.get("publication_installed"):
         return
     services.extras["publication_installed"] = True
-    previous = services.intake.on_change
     queue_items = publication_on_change(services)
-
-    def on_change(subject_ids: set[int]) -> None:
-        try:
-            if previous is not None:
-                previous(subject_ids)
-        finally:
-            queue_items(subject_ids)
-
-    services.intake.on_change = on_change
+    services.intake.subscribe(queue_items)
+    policy = services.extras.get("policy")
+    if policy is not None:  # a published, removed or expired entry changes what receivers get
+        policy.transition_listeners.append(queue_items)
     if scheduler_in_process:
         from gateway.scheduler import run_hook
 

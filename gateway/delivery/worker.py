@@ -235,7 +235,8 @@ class Worker:
                                     claimed.attempt)
         timeout = max(1.0, lane.config.lease_seconds * 0.8)  # answer (or give up) well before the lease ends
         try:
-            push = await asyncio.wait_for(lane.adapter.push(delivery), timeout)
+            async with asyncio.timeout(timeout):
+                push = await lane.adapter.push(delivery)
         except TimeoutError:
             push = PushResult.timed_out(f"no answer within {timeout:g}s")
         except asyncio.CancelledError:
@@ -309,6 +310,7 @@ class Worker:
         now = self.now()
         attempts: list[AttemptRecord] = []
         settled: list[receipts.SyncReceipt] = []
+        sent: list[str] = []
         health: dict[str, list[tuple[bool, str | None]]] = {}
         for r in batch:
             c, push = r.claimed, r.push
@@ -327,8 +329,8 @@ class Worker:
                 self.counters["sent"] += 1
                 if r.receipt is not None:
                     settled.append(receipts.SyncReceipt(c.delivery_id, push.receipt, r.receipt))
-                elif not outbox.mark_sent(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now):
-                    self.counters["lost_leases"] += 1
+                else:
+                    sent.append(c.delivery_id)
                 continue
             if outcome is PushStatus.BAD_RECEIPT:
                 self.counters["bad_receipts"] += 1
@@ -352,6 +354,9 @@ class Worker:
                                            next_attempt_at=now + dt.timedelta(seconds=wait), error=error)
             if not ok:
                 self.counters["lost_leases"] += 1
+        if sent:
+            self.counters["lost_leases"] += len(sent) - outbox.mark_sent_many(
+                conn, delivery_ids=sent, worker=self.worker_id, now=now)
         outbox.record_attempts(conn, attempts)
         states = receipts.settle_batch(conn, settled, now)
         self.counters["settled"] += sum(1 for s in states.values() if s)

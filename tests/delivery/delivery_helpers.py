@@ -166,3 +166,58 @@ class ScriptedDestination:
 
 def scripted_factory(config):
     return ScriptedDestination(config.name, config.options["script"])
+
+
+# --- worker processes ----------------------------------------------------------------------
+
+
+def start_worker(env: dict[str, str], log_path: Path, worker_id: str, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())", "worker",
+           "--worker-id", worker_id, "--poll-interval", "0.05", "--grace", "3", *extra]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log_path, "a"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_final(db, expected: int, timeout: float, procs=()) -> dict[str, int]:
+    """Poll until `expected` deliveries are in a final state (or time out); returns counts."""
+    deadline = time.monotonic() + timeout
+    counts: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        try:
+            with db.read() as conn:
+                counts = outbox.count_by_state(conn)
+        except Exception:  # noqa: BLE001 - the database may be restarting
+            time.sleep(0.5)
+            continue
+        if sum(counts.get(s, 0) for s in outbox.FINAL_STATES) >= expected:
+            return counts
+        time.sleep(0.2)
+    return counts
+
+
+def check_effect_once(db, records: list[dict], delivery_ids: list[str]) -> None:
+    """Every delivery acknowledged (or dead with a reason) and applied exactly once at the destination."""
+    applied = applied_once(records)
+    assert set(applied) <= set(delivery_ids), "the destination applied deliveries we never made"
+    twice = {k: v for k, v in applied.items() if v != 1}
+    assert not twice, f"applied more than once: {list(twice.items())[:5]}"
+    with db.read() as conn:
+        rows = outbox.list_deliveries(conn, limit=len(delivery_ids) + 10)
+    by_id = {r.delivery_id: r for r in rows}
+    assert set(by_id) == set(delivery_ids), "a delivery row was lost"
+    for did in delivery_ids:
+        row = by_id[did]
+        assert row.state in ("acknowledged", "dead"), f"{did} ended {row.state}"
+        if row.state == "acknowledged":
+            assert applied.get(did) == 1, f"{did} acknowledged but never applied at the destination"
+        else:
+            assert row.last_error, f"{did} dead without a reason"

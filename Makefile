@@ -1,4 +1,5 @@
-# The two set-up commands of the README: `make run` and `make test`.
+# The two set-up commands of the README: `make run` (the main job: the gateway with its
+# destination simulators on loopback, fed with examples/) and `make test`.
 # Each creates .venv when missing and installs the project (again when pyproject.toml changes).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/gateway run $(ARGS)
+	$(VENV)/bin/gateway run --demo $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

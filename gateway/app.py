@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import deps
 from gateway.api.limits import BodyLimitMiddleware
+from gateway.api.timeouts import TimeoutMiddleware
 from gateway.api.problems import ApiProblem, problem
 from gateway.bootstrap import Services
 from gateway.paths import OPENAPI
@@ -27,6 +28,10 @@ def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
     slug = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
             406: "not-acceptable", 415: "unsupported-media-type"}.get(exc.status, "request-error")
     return problem(exc.status, slug, exc.title or "Request error", exc.detail, headers=dict(exc.headers or {}))
+
+
+def _on_undecodable(request, exc: UnicodeDecodeError):  # noqa: ANN001
+    return problem(400, "bad-request", "Bad request", "the body is not valid UTF-8")
 
 
 def _on_unexpected(request, exc: Exception):  # noqa: ANN001
@@ -46,9 +51,12 @@ def create_app(services: Services) -> AsyncApp:
     )
     app.add_error_handler(ApiProblem, _on_api_problem)
     app.add_error_handler(ProblemException, _on_connexion_problem)
+    app.add_error_handler(UnicodeDecodeError, _on_undecodable)
     app.add_error_handler(Exception, _on_unexpected)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(TimeoutMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       seconds=services.settings.request_timeout_seconds)
     if services.settings.cors_origins:
         app.add_middleware(CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                            allow_origins=services.settings.cors_origins, allow_methods=["GET", "POST"],

@@ -53,4 +53,17 @@ def build(settings: Settings | None = None, *, db: Database | None = None, clock
     clock = clock or SystemClock()
     calendar = WorkingCalendar.with_overrides(settings.holiday_overrides, settings.workday_overrides)
     intake = IntakeService(db, clock, calendar, settings.publication_deadline_working_days)
-    return Services(settings=settings, db=db, clock=clock, calendar=calendar, intake=intake)
+    services = Services(settings=settings, db=db, clock=clock, calendar=calendar, intake=intake)
+    from gateway import policy_service
+    from gateway.delivery import install as install_delivery
+    from gateway.delivery import publication
+
+    policy_service.install(services)  # recompute decisions when records change
+    publication.install(services)  # then queue publication items; scheduler in `gateway run`
+    install_delivery(services)  # destinations registry; worker in `gateway run`
+    from gateway import access, console, observability
+
+    access.install(services)  # audit middleware, retention
+    observability.install(services)  # request id + latency middleware, /metrics, readiness
+    console.install(services)  # /console
+    return services

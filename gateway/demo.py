@@ -126,24 +126,10 @@ def start_environment(var_dir: Path, gateway_keys_dir: Path, *, fresh: bool = Tr
 
 
 def chain_publication(services: Any) -> None:
-    """Queue publication items after intake (`publication.publication_on_change`), keeping any
-    callback already on intake's `on_change` (the policy service's). Idempotent."""
+    """Queue publication items after intake (after the policy service). Idempotent."""
     from gateway.delivery import publication
 
-    if services.extras.get("demo_publication_chained"):
-        return
-    services.extras["demo_publication_chained"] = True
-    previous = services.intake.on_change
-    publish = publication.publication_on_change(services)
-
-    def on_change(subject_ids: set[int]) -> None:
-        try:
-            if previous is not None:
-                previous(subject_ids)
-        finally:
-            publish(subject_ids)
-
-    services.intake.on_change = on_change
+    publication.install(services, scheduler_in_process=False)
 
 
 def register_agencies(services: Any, examples: Path = EXAMPLES) -> list[str]:
@@ -317,6 +303,42 @@ def print_rejected(services: Any, out: Out, limit: int = 8) -> None:
             f"{row['code']} {row['message'] or ''}")
 
 
+# --- the operator's part: the list procedure (RULES.md §6) ----------------------------------
+
+
+def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator") -> dict[str, int]:
+    """Rehearse what the credit centre's operators do: walk each proposed punishment/blacklist
+    entry through notice → confirmation → publication, and apply for, review and publish the
+    incentive list for every unit that meets all six conditions. Publication of an entry
+    queues it for the receivers whose measures it triggers."""
+    from sqlalchemy import select
+
+    from gateway import policy_service
+    from gateway.policy_outcomes import IncentiveEntryOpen, NotEligible
+    from gateway.store.tables import subjects
+
+    policy = policy_service.get(services)
+    done = {"published_punishment": 0, "published_incentive": 0}
+    proposed, _ = policy.entries(state="proposed", limit=1000)
+    for entry in proposed:
+        for action in ("notify", "confirm", "publish"):
+            policy.transition(entry["id"], action, actor, note="demo rehearsal")
+        done["published_punishment"] += 1
+        out(f"  {entry['list']} entry for {entry['subject']} ({', '.join(entry['cases'])}): notified, confirmed, published")
+    with services.db.read() as conn:
+        subject_ids = [r.id for r in conn.execute(select(subjects.c.id, subjects.c.key).where(subjects.c.uscc.is_not(None)))]
+    for subject_id in subject_ids:
+        try:
+            entry = policy.apply_incentive(subject_id, actor, note="demo rehearsal")
+        except (NotEligible, IncentiveEntryOpen):
+            continue
+        for action in ("review", "publish"):
+            policy.transition(entry["id"], action, actor, note="demo rehearsal")
+        done["published_incentive"] += 1
+        out(f"  incentive entry for {entry['subject']}: applied, reviewed, published")
+    return done
+
+
 # --- entry points -------------------------------------------------------------------------------
 
 
@@ -351,6 +373,8 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         out("\nimporting examples/:")
         totals = import_examples(services, out)
         out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
+        out("\nlist procedure (operator):")
+        operate_lists(services, out)
         made = batch_all(services)
         out("\nsigned bulletins: " + ", ".join(f"{n} {len(ids)}" for n, ids in made.items()))
         out("delivering (worker running until the queue drains) ...")
@@ -391,6 +415,7 @@ def install_demo(services: Any, *, var_dir: Path | None = None, out: Out = print
                     out(f"demo: {name} → {sim.endpoint(server.url)}")
                 register_agencies(svc)
                 import_examples(svc, out)
+                operate_lists(svc, out)
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     batch_all(svc)

@@ -15,15 +15,15 @@
   and star-less subjects. Running it twice on a day changes nothing the second time.
 
 Wiring: `install(services)` puts the service in `services.extras["policy"]`, chains
-`recompute` into `services.intake.on_change` and registers `policy_sweep` for the scheduler.
+`recompute` into intake's listeners and registers `policy_sweep` for the scheduler.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -107,6 +107,8 @@ class PolicyService:
     clock: Clock
     calendar: WorkingCalendar
     settings: Settings
+    # called with the subject ids whose list entries changed state (publication re-queues them)
+    transition_listeners: list[Callable[[set[int]], None]] = field(default_factory=list)
 
     def profile(self, name: str | None = None) -> Profile:
         return load_profile(name or self.settings.policy_profile)
@@ -315,6 +317,11 @@ class PolicyService:
             created = [self._follow(conn, row, i, actor, now, profile) for i in step.instructions]
             fresh = get_entry(conn, entry_id)
             view = entry_view(fresh, entry_events(conn, [fresh.id])[fresh.id])
+        for listener in self.transition_listeners:
+            try:
+                listener({row.subject_id})
+            except Exception:  # committed already; the daily publication sweep catches up
+                log.exception("list-entry transition listener failed for entry %s", entry_id)
         return TransitionResult(view, step, [c for c in created if c is not None])
 
     def _entry_profile(self, row: Any) -> Profile:
@@ -369,23 +376,14 @@ def policy_sweep(services: Any, now: dt.datetime) -> SweepResult:
 
 
 def install(services: Any) -> PolicyService:
-    """Put the policy service in `services.extras["policy"]`, chain it into intake's
-    `on_change` (any existing callback still runs) and register the daily sweep. Idempotent."""
+    """Put the policy service in `services.extras["policy"]`, subscribe it to intake and
+    register the daily sweep. Idempotent."""
     existing = services.extras.get("policy")
     if existing is not None:
         return existing
     service = PolicyService(services.db, services.clock, services.calendar, services.settings)
     services.extras["policy"] = service
-    previous = services.intake.on_change
-
-    def on_change(subject_ids: set[int]) -> None:
-        try:
-            if previous is not None:
-                previous(subject_ids)
-        finally:
-            service.on_change(subject_ids)
-
-    services.intake.on_change = on_change
+    services.intake.subscribe(service.on_change)
     sweeps = services.extras.setdefault("sweeps", [])
     if isinstance(sweeps, dict):
         sweeps["policy_sweep"] = policy_sweep

@@ -115,6 +115,10 @@ def agencies(services):
 def client(services, agencies):
     from gateway.app import create_app
 
+    from gateway.access.testing import headers_for, issue
+
     app = create_app(services)
     with app.test_client() as c:
+        # an operator key (every scope), valid long enough for tests that move the clock
+        c.headers.update(headers_for(issue(services, "operator", days=3650)))
         yield c

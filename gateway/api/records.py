@@ -55,7 +55,9 @@ def post_batch(agency: str, body: dict) -> Any:
 
 
 async def post_import(agency: str, kind: str | None = None, body: Any = None) -> Any:
-    data = await request.body()
+    # connexion has already read the body and hands it over; reading the ASGI stream again
+    # would wait for a message that never comes (docs/notes.md)
+    data = body if isinstance(body, bytes | bytearray) else (body.encode() if isinstance(body, str) else b"")
     if not data:
         return problem(400, "empty-file", "Empty file", "the request body holds no file")
     svc = services()

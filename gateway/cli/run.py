@@ -16,6 +16,9 @@ def register(subparsers) -> None:  # noqa: ANN001
         parser = subparsers.add_parser(name, help=helptext)
         parser.add_argument("--host", help="listen address (GATEWAY_HOST)")
         parser.add_argument("--port", type=int, help="listen port (GATEWAY_PORT); 0 picks a free one")
+        if name == "run":
+            parser.add_argument("--demo", action="store_true",
+                                help="start the destination simulators on loopback and feed examples/ through them")
         add_config_option(parser)
         parser.set_defaults(func=_serve, layout=name)
 
@@ -31,13 +34,20 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_json)
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    if getattr(args, "demo", False):
+        from gateway.demo import install_demo
+
+        install_demo(services)
     for hook in services.extras.get("run_hooks", []) if args.layout == "run" else []:
         hook(services)
     app = create_app(services)
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None,
                             timeout_graceful_shutdown=10)
     server = _AnnouncingServer(config, database=_describe(settings.database_url))
     server.run()
+    from gateway.scheduler import stop_scheduler
+
+    stop_scheduler(services)
     services.close()
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ from gateway.domain.records import FieldProblem
 from gateway.intake.prepare import Prepared, Rejected, prepare
 from gateway.store import intake_repo as repo
 from gateway.store.db import Database
+
+
+log = logging.getLogger(__name__)
 
 
 class IntakeError(Exception):
@@ -98,7 +102,26 @@ class IntakeService:
     clock: Clock
     calendar: WorkingCalendar
     deadline_working_days: int = 7
-    on_change: Callable[[set[int]], None] | None = None  # subjects whose records changed
+    # after each stored batch, with the ids of subjects whose records changed: capabilities
+    # subscribe (policy recompute, publication queueing); `on_change` is one more, for callers
+    listeners: list[Callable[[set[int]], None]] = field(default_factory=list)
+    on_change: Callable[[set[int]], None] | None = None
+
+    def subscribe(self, listener: Callable[[set[int]], None]) -> None:
+        """Call `listener(subject_ids)` after every batch that changed records (once per listener)."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
+
+    def _notify(self, changed: set[int]) -> None:
+        # the batch is committed: a failing listener is logged, never turned into a failed
+        # intake (the daily sweeps recompute and re-queue whatever it missed)
+        for listener in [*self.listeners, self.on_change]:
+            if listener is None:
+                continue
+            try:
+                listener(changed)
+            except Exception:
+                log.exception("intake listener %r failed for %d subject(s)", listener, len(changed))
 
     def submit(
         self, agency_code: str, raw_records: Sequence[Any], *, idempotency_key: str | None = None
@@ -124,8 +147,8 @@ class IntakeService:
             except IntegrityError:
                 if attempt == 2 or self.db.is_sqlite:
                     raise
-        if changed and self.on_change is not None:
-            self.on_change(changed)
+        if changed:
+            self._notify(changed)
         return result
 
     def _store(

@@ -29,7 +29,7 @@ def test_stale_decisions_are_recomputed_when_the_records_changed(client, service
     post(client, penalty("P1", UNIT))
     before = client.get(f"/v1/subjects/{UNIT}/decisions").json()
     assert before["decisions"]["bad_credit"]["current"] is False
-    services.intake.on_change = None  # nothing recomputes on intake now
+    services.intake.listeners.clear()  # nothing recomputes on intake now
     post(client, accident("A1", UNIT, "2025-05-01"))
     after = client.get(f"/v1/subjects/{UNIT}/decisions").json()
     assert after["decisions"]["bad_credit"]["current"] is True

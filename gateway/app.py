@@ -12,8 +12,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import deps
 from gateway.api.limits import BodyLimitMiddleware
-from gateway.api.timeouts import TimeoutMiddleware
 from gateway.api.problems import ApiProblem, problem
+from gateway.api.timeouts import TimeoutMiddleware
 from gateway.bootstrap import Services
 from gateway.paths import OPENAPI
 

@@ -113,9 +113,8 @@ def agencies(services):
 
 @pytest.fixture
 def client(services, agencies):
-    from gateway.app import create_app
-
     from gateway.access.testing import headers_for, issue
+    from gateway.app import create_app
 
     app = create_app(services)
     with app.test_client() as c:

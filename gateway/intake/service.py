@@ -25,7 +25,6 @@ from gateway.intake.prepare import Prepared, Rejected, prepare
 from gateway.store import intake_repo as repo
 from gateway.store.db import Database
 
-
 log = logging.getLogger(__name__)
 
 

@@ -29,9 +29,20 @@ def rating_item(item_id: str) -> BulletinItem:
                                                   "year": 2023}, record_id=None)
 
 
+_KEYS: dict[str, object] = {}
+
+
+def signing_key(keys_dir):
+    """The dev key of `keys_dir`, loaded once (loading an RSA key validates it: ~50 ms)."""
+    key = _KEYS.get(str(keys_dir))
+    if key is None:
+        key = _KEYS[str(keys_dir)] = ensure_dev_keyring(keys_dir).active
+    return key
+
+
 def sign(keys_dir, bulletin_id: str, sequence: int, destination: str = "local", n_items: int = 1,
          now: dt.datetime | None = None) -> tuple[bytes, list[str]]:
-    key = ensure_dev_keyring(keys_dir).active
+    key = signing_key(keys_dir)
     items = [rating_item(f"{bulletin_id}-i{k}") for k in range(n_items)]
     header = BulletinHeader(bulletin_id, sequence, ISSUER, now or dt.datetime.now(dt.UTC), "municipal-2021",
                             destination, "rating")

@@ -49,3 +49,22 @@ def slip_candidates(code: str) -> list[str]:
     for i in positions:
         candidates.append(code[:i] + SLIPS[code[i]] + code[i + 1 :])
     return list(dict.fromkeys(candidates))
+
+
+def checked_with_suggestion(check, number: str, *, suggest: bool = True) -> str:
+    """`check(number)`, and when it fails, the error carries the first typing-slip variant of
+    `number` that passes the same check (a suggestion only: nothing is silently fixed)."""
+    from gateway.domain.identifiers.errors import IdentifierError
+
+    try:
+        return check(number)
+    except IdentifierError as err:
+        if suggest:
+            err.suggestion = None
+            for candidate in slip_candidates(number):
+                try:
+                    err.suggestion = check(candidate)
+                    break
+                except IdentifierError:
+                    continue
+        raise

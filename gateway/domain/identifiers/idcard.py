@@ -42,7 +42,7 @@ import datetime as dt
 from stdnum.cn import ric
 
 from gateway.domain.identifiers import divisions
-from gateway.domain.identifiers._text import clean, slip_candidates
+from gateway.domain.identifiers._text import checked_with_suggestion, clean
 from gateway.domain.identifiers.errors import (
     IdentifierError,
     InvalidChecksum,
@@ -123,21 +123,7 @@ def validate(number: str, *, today: dt.date | None = None) -> str:
 
     With `today`, a birth date after it is refused too.
     """
-    number = compact(number)
-    try:
-        return _check(number, today)
-    except IdentifierError as err:
-        err.suggestion = _suggest(number, today)
-        raise
-
-
-def _suggest(number: str, today: dt.date | None) -> str | None:
-    for candidate in slip_candidates(number):
-        try:
-            return _check(candidate, today)
-        except IdentifierError:
-            continue
-    return None
+    return checked_with_suggestion(lambda n: _check(n, today), compact(number))
 
 
 def is_valid(number: str) -> bool:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.domain.identifiers._text import clean, slip_candidates
+from gateway.domain.identifiers._text import checked_with_suggestion, clean
 from gateway.domain.identifiers.errors import IdentifierError, InvalidChecksum, InvalidFormat, InvalidLength
 
 FIELD = "org_code"
@@ -99,21 +99,7 @@ def _check(number: str) -> str:
 
 def validate(number: str) -> str:
     """Return the compact organisation code or raise an `IdentifierError` saying what is wrong."""
-    number = compact(number)
-    try:
-        return _check(number)
-    except IdentifierError as err:
-        err.suggestion = _suggest(number)
-        raise
-
-
-def _suggest(number: str) -> str | None:
-    for candidate in slip_candidates(number):
-        try:
-            return _check(candidate)
-        except IdentifierError:
-            continue
-    return None
+    return checked_with_suggestion(_check, compact(number))
 
 
 def is_valid(number: str) -> bool:

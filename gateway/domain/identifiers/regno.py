@@ -29,7 +29,7 @@ from __future__ import annotations
 from stdnum.iso7064 import mod_11_10
 
 from gateway.domain.identifiers import divisions
-from gateway.domain.identifiers._text import clean, slip_candidates
+from gateway.domain.identifiers._text import checked_with_suggestion, clean
 from gateway.domain.identifiers.errors import (
     IdentifierError,
     InvalidChecksum,
@@ -84,23 +84,9 @@ def _check(number: str) -> str:
     return number
 
 
-def _suggest(number: str) -> str | None:
-    for candidate in slip_candidates(number):
-        try:
-            return _check(candidate)
-        except IdentifierError:
-            continue
-    return None
-
-
 def validate(number: str) -> str:
     """Return the compact 工商注册号 or raise an `IdentifierError` naming the broken rule."""
-    number = compact(number)
-    try:
-        return _check(number)
-    except IdentifierError as err:
-        err.suggestion = _suggest(number)
-        raise
+    return checked_with_suggestion(_check, compact(number))
 
 
 def is_valid(number: str) -> bool:

@@ -94,7 +94,7 @@ gateway.domain.identifiers.errors.InvalidComponent: Position 2 (organisation cat
 from __future__ import annotations
 
 from gateway.domain.identifiers import divisions, orgcode
-from gateway.domain.identifiers._text import clean, slip_candidates
+from gateway.domain.identifiers._text import checked_with_suggestion, clean
 from gateway.domain.identifiers.errors import (
     IdentifierError,
     InvalidChecksum,
@@ -261,24 +261,11 @@ def _check(number: str) -> str:
     return number
 
 
-def _suggest(number: str) -> str | None:
-    for candidate in slip_candidates(number):
-        try:
-            return _check(candidate)
-        except IdentifierError:
-            continue
-    return None
-
-
 def validate(number: str) -> str:
     """Return the compact USCC or raise an `IdentifierError` naming the broken rule and position."""
     number = compact(number)
-    try:
-        return _check(number)
-    except IdentifierError as err:
-        if err.code != "placeholder_requires_reg_no":
-            err.suggestion = _suggest(number)
-        raise
+    # no suggestion for the placeholder: it is a valid code that needs its 注册号
+    return checked_with_suggestion(_check, number, suggest=number != PLACEHOLDER)
 
 
 def is_valid(number: str) -> bool:

@@ -72,5 +72,16 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, content: byt
     return PushResult.from_http(response.status_code, response.headers, response.content), response
 
 
+async def fetch_receipt(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> bytes | None:
+    """GET an asynchronous receipt: its XML, or None while there is none (or the peer is down)."""
+    try:
+        response = await client.get(url, headers=headers | {"Accept": "application/xml"})
+    except (httpx.TransportError, OSError):
+        return None
+    if response.status_code == 200 and response.content.lstrip()[:1] == b"<":
+        return response.content
+    return None
+
+
 def join(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")

@@ -77,13 +77,7 @@ class BureauDestination:
             return None
         url = self.receipt_url.format(delivery_id=quote(delivery_id, safe=""))
         headers = webhook.sign(b"", delivery_id, secret=self._secret, key=self._key)
-        try:
-            response = await self.client.get(url, headers=headers | {"Accept": "application/xml"})
-        except (httpx.TransportError, OSError):
-            return None
-        if response.status_code == 200 and response.content.lstrip()[:1] == b"<":
-            return response.content
-        return None
+        return await _http.fetch_receipt(self.client, url, headers)
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -61,14 +61,7 @@ class CreditChinaDestination:
 
     async def query_receipt(self, delivery_id: str, bulletin_id: str) -> bytes | None:
         url = _http.join(self.url, self.receipt_path.format(delivery_id=quote(delivery_id, safe="")))
-        headers = self._signed_headers("GET", url, b"") | {"Accept": "application/xml"}
-        try:
-            response = await self.client.get(url, headers=headers)
-        except (httpx.TransportError, OSError):
-            return None
-        if response.status_code == 200 and response.content.lstrip()[:1] == b"<":
-            return response.content
-        return None
+        return await _http.fetch_receipt(self.client, url, self._signed_headers("GET", url, b""))
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -172,6 +172,18 @@ def test_postgresql_restart_mid_run_workers_reconnect_and_finish(pg_only, keys_d
                        capture_output=True)  # never leave the server down (a no-op when it is up)
         for p in procs:
             stop_process(p)
-    db.engine.dispose()
+    _dispose_all_engines()
     assert counts == {"acknowledged": count}, (counts, log.read_text()[-3000:])
     check_effect_once(db, recording_server.records(), ids)
+
+
+def _dispose_all_engines() -> None:
+    """Drop pooled connections the restart killed, in every engine of this test session
+    (the session fixtures' engines too: their next use would otherwise meet a dead socket)."""
+    import gc
+
+    from sqlalchemy.engine import Engine
+
+    for obj in gc.get_objects():
+        if isinstance(obj, Engine) and obj.dialect.name == "postgresql":
+            obj.dispose()

@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 def install(services, *, registry=None) -> None:  # noqa: ANN001
     from gateway.delivery.destinations import load_destinations
 
-    if "destinations" not in services.extras:
-        services.extras["destinations"] = registry or load_destinations(keys_dir=services.settings.keys_dir)
+    if registry is not None:  # an explicit registry (tests, tools) replaces the configured one
+        services.extras["destinations"] = registry
+    elif "destinations" not in services.extras:
+        services.extras["destinations"] = load_destinations(keys_dir=services.settings.keys_dir)
     hooks = services.extras.setdefault("run_hooks", [])
     if start_worker_thread not in hooks:
         hooks.append(start_worker_thread)

@@ -122,6 +122,10 @@ def configure_logging(level: str = "INFO", as_json: bool = False, stream: Any = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler logs every run of every job at INFO (the runner ticks every few seconds)
+    # and httpx every request: operators want our own lines, not theirs
+    for name in ("apscheduler", "httpx"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # uvicorn's loggers keep their own handlers unless told otherwise: send them through ours
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

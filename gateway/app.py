@@ -37,6 +37,11 @@ def _on_undecodable(request, exc: UnicodeDecodeError):  # noqa: ANN001
     return problem(400, "bad-request", "Bad request", "the body is not valid UTF-8")
 
 
+def _on_unencodable(request, exc: UnicodeEncodeError):  # noqa: ANN001
+    # JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: nothing stores it
+    return problem(400, "bad-request", "Bad request", "the body holds text that is not valid Unicode (a lone surrogate)")
+
+
 def _on_unexpected(request, exc: Exception):  # noqa: ANN001
     log.error("unhandled error on %s", getattr(request, "url", "?"), exc_info=exc)
     return problem(500, "internal-error", "Internal error", "the gateway failed; the error was logged")
@@ -67,6 +72,7 @@ def create_app(services: Services) -> AsyncApp:
     app.add_error_handler(ApiProblem, _on_api_problem)
     app.add_error_handler(ProblemException, _on_connexion_problem)
     app.add_error_handler(UnicodeDecodeError, _on_undecodable)
+    app.add_error_handler(UnicodeEncodeError, _on_unencodable)
     app.add_error_handler(Exception, _on_unexpected)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_bytes=services.settings.max_body_bytes)

@@ -17,6 +17,7 @@ auction check and so learn land measures); agencies and operators may check any.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -178,10 +179,19 @@ def check(services: Any, principal: Principal, purpose: str, codes: Sequence[str
     return CheckResult(report_id, body, signed)
 
 
+# characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/FFFF): a bidder code as
+# typed may hold them, and the signed report must still be built; they are shown as U+FFFD
+_NOT_XML = re.compile("[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def _xml_text(value: Any) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
 def _sub(parent: etree._Element, tag: str, text: Any = None, **attrs: Any) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items()})
+    el = etree.SubElement(parent, f"{{{NS}}}{tag}", {k: _xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = str(text)
+        el.text = _xml_text(text)
     return el
 
 
@@ -240,9 +250,4 @@ def fetch_report(conn: Connection, report_id: str) -> Any | None:
 
 
 def signing_key(services: Any) -> Any:
-    keyring = services.extras.get("keyring")
-    if keyring is None:
-        from gateway.signing.keys import load_keyring
-
-        keyring = services.extras["keyring"] = load_keyring(services.settings.keys_dir, services.settings.signing_key_id)
-    return keyring.active
+    return services.keyring.active

@@ -18,8 +18,7 @@ blacklist and incentive list are published from its list entries in a public sta
 engine's candidacy.
 
 Destinations come from `services.extras["destinations"]` (a `DestinationRegistry`), else
-from `load_destinations()`; the signing keyring from `services.extras["keyring"]`, else from
-`settings.keys_dir`.
+from `load_destinations()`; the signing key is `services.keyring.active`.
 """
 
 from __future__ import annotations
@@ -87,12 +86,7 @@ def profile(services: Any) -> Any:
 
 
 def batch_context(services: Any) -> BatchContext:
-    keyring = services.extras.get("keyring")
-    if keyring is None:
-        from gateway.signing.keys import load_keyring
-
-        keyring = services.extras["keyring"] = load_keyring(services.settings.keys_dir, services.settings.signing_key_id)
-    return BatchContext(services.settings.issuer_uscc, profile(services).name, keyring.active)
+    return BatchContext(services.settings.issuer_uscc, profile(services).name, services.keyring.active)
 
 
 # --- reading a subject --------------------------------------------------------------------

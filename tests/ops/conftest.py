@@ -23,6 +23,20 @@ def wired(services, agencies):
     return services
 
 
+@pytest.fixture(autouse=True)
+def scheduler_leader(services):
+    """A scheduler leads (on PostgreSQL: one holds the advisory lock) as in a running deployment."""
+    if services.db.dialect != "postgresql":
+        yield None
+        return
+    from gateway.scheduler import PostgresLeadership
+
+    leadership = PostgresLeadership(services.db.url, "ops-test-scheduler")
+    assert leadership.acquire()
+    yield leadership
+    leadership.release()
+
+
 @pytest.fixture
 def app(wired):
     from gateway.app import create_app

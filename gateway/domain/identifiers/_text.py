@@ -68,3 +68,14 @@ def checked_with_suggestion(check, number: str, *, suggest: bool = True) -> str:
                 except IdentifierError:
                     continue
         raise
+
+
+def passes(check, number: str) -> bool:
+    """Whether `check(number)` accepts it; no suggestions are computed (is_valid is a yes/no)."""
+    from gateway.domain.identifiers.errors import IdentifierError
+
+    try:
+        check(number)
+    except IdentifierError:
+        return False
+    return True

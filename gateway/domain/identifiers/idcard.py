@@ -42,9 +42,8 @@ import datetime as dt
 from stdnum.cn import ric
 
 from gateway.domain.identifiers import divisions
-from gateway.domain.identifiers._text import checked_with_suggestion, clean
+from gateway.domain.identifiers._text import checked_with_suggestion, clean, passes
 from gateway.domain.identifiers.errors import (
-    IdentifierError,
     InvalidChecksum,
     InvalidComponent,
     InvalidFormat,
@@ -128,11 +127,7 @@ def validate(number: str, *, today: dt.date | None = None) -> str:
 
 def is_valid(number: str) -> bool:
     """Whether the number is a valid 居民身份证号码."""
-    try:
-        validate(number)
-    except IdentifierError:
-        return False
-    return True
+    return passes(lambda n: _check(n, None), compact(number))
 
 
 def format(number: str) -> str:

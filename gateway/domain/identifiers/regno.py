@@ -29,9 +29,8 @@ from __future__ import annotations
 from stdnum.iso7064 import mod_11_10
 
 from gateway.domain.identifiers import divisions
-from gateway.domain.identifiers._text import checked_with_suggestion, clean
+from gateway.domain.identifiers._text import checked_with_suggestion, clean, passes
 from gateway.domain.identifiers.errors import (
-    IdentifierError,
     InvalidChecksum,
     InvalidComponent,
     InvalidFormat,
@@ -91,11 +90,7 @@ def validate(number: str) -> str:
 
 def is_valid(number: str) -> bool:
     """Whether the number is a valid 工商注册号."""
-    try:
-        validate(number)
-    except IdentifierError:
-        return False
-    return True
+    return passes(_check, compact(number))
 
 
 def format(number: str) -> str:

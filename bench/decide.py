@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gateway.domain.calendar import WorkingCalendar  # noqa: E402
 from gateway.domain.policy import decide  # noqa: E402
 from gateway.domain.records import Record, RecordKind, validate_data  # noqa: E402
-from gateway.policy_profiles import load_profile  # noqa: E402
+from gateway.policy.profiles import load_profile  # noqa: E402
 
 AS_OF = dt.date(2025, 6, 30)
 START = dt.date(2020, 1, 1)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/deliver.py [--count 3000] [--concurrency 64] [--pg URL] [--transport aiohttp|httpx]
 
 One run starts the recording loopback destination (a real HTTP server in its own process,
-`gateway.delivery.local_destination`), signs `count` one-item bulletins (not timed: signing
+`adapters.local.recorder`), signs `count` one-item bulletins (not timed: signing
 belongs to batching) and measures, against that same destination:
 
   raw     a plain client loop POSTing the same signed payloads with the same concurrency and
@@ -37,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "deliv
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from adapters.local.recorder import make_http_client  # noqa: E402
 from gateway.bootstrap import build  # noqa: E402
 from gateway.clock import SystemClock  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.delivery import outbox  # noqa: E402
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry  # noqa: E402
-from gateway.delivery.local_destination import make_http_client  # noqa: E402
 from gateway.delivery.port import OutgoingDelivery  # noqa: E402
 from gateway.delivery.worker import Worker  # noqa: E402
 from gateway.store import migrate  # noqa: E402
@@ -154,7 +154,7 @@ def run_one(args, server, keys_dir: Path, db_name: str, mode: str, url: str) -> 
     settings = load_settings(database_url=url, keys_dir=keys_dir)
     services = build(settings, db=db, clock=SystemClock())
     cfg = DestinationConfig(
-        name="local", adapter="gateway.delivery.local_destination:factory", trust="dev",
+        name="local", adapter="adapters.local:factory", trust="dev",
         options={"url": server.url, "transport": args.transport, "max_connections": args.concurrency},
         concurrency=args.concurrency, rate_limit={"per_second": 1_000_000}, lease_seconds=60)
     registry = DestinationRegistry({"local": cfg}, keys_dir=keys_dir)

@@ -70,7 +70,8 @@ def load(url: str, n: int, keys_dir: Path) -> dict:
 
     from gateway.access import keys as access_keys
     from gateway.access.testing import partner_uscc
-    from gateway.store import intake_repo, migrate
+    from gateway.intake import migrate
+    from gateway.intake import repository as intake_repo
     from gateway.store.db import Database
     from gateway.store.tables import records, subjects
 

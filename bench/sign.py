@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from gateway.signing.bulletin import BulletinHeader, BulletinItem, build_bulletin  # noqa: E402
+from gateway.publication.bulletin import BulletinHeader, BulletinItem, build_bulletin  # noqa: E402
 from gateway.signing.dsig import Trust, sign_xml, verify_xml  # noqa: E402
 from gateway.signing.keys import SigningKey, parse_subject, self_signed_certificate  # noqa: E402
 

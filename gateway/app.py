@@ -1,4 +1,11 @@
-"""The HTTP application: connexion AsyncApp routed from `schemas/openapi.yaml` by operationId."""
+"""The HTTP application: connexion AsyncApp routed from `schemas/openapi.yaml` by operationId.
+
+Every middleware is added here, explicitly, outermost first: request context (request id,
+latency by route), body limit, request timeout, CORS (when configured), `/metrics`, the
+console, then connexion's own stack (exception handling, routing, the audit recorder,
+security, validation) and the handler. Every error a handler or the framework raises is
+answered by one handler, as problem JSON (`gateway.errors`).
+"""
 
 from __future__ import annotations
 
@@ -14,46 +21,53 @@ from connexion.options import SwaggerUIOptions
 from sqlalchemy.exc import StatementError
 from starlette.middleware.cors import CORSMiddleware
 
+from gateway.access.recorder import AuditMiddleware
 from gateway.api import deps
 from gateway.api.limits import BodyLimitMiddleware
-from gateway.api.problems import ApiProblem, problem
+from gateway.api.problems import problem_response
 from gateway.api.timeouts import TimeoutMiddleware
 from gateway.bootstrap import Services
+from gateway.console.web import ConsoleMiddleware
+from gateway.errors import FRAMEWORK_STATUS, BadRequest, GatewayError, InternalError, RequestError
+from gateway.observability.http import RequestContextMiddleware
+from gateway.observability.metrics import MetricsEndpoint
 from gateway.paths import OPENAPI
 
 log = logging.getLogger(__name__)
 
 
-def _on_api_problem(request, exc: ApiProblem):  # noqa: ANN001
-    return exc.response()
+def _on_gateway_error(request, exc: GatewayError):  # noqa: ANN001
+    return problem_response(exc)
 
 
 def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
-    slug = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-            406: "not-acceptable", 415: "unsupported-media-type"}.get(exc.status, "request-error")
-    return problem(exc.status, slug, exc.title or "Request error", exc.detail, headers=dict(exc.headers or {}))
+    cls = FRAMEWORK_STATUS.get(exc.status, RequestError)
+    error = cls(exc.detail or exc.title, headers=dict(exc.headers or {}))
+    if error.status != exc.status:  # a framework status without its own type keeps its status
+        error.status = exc.status  # type: ignore[misc]
+    return problem_response(error)
 
 
 def _on_undecodable(request, exc: UnicodeDecodeError):  # noqa: ANN001
-    return problem(400, "bad-request", "Bad request", "the body is not valid UTF-8")
+    return problem_response(BadRequest("the body is not valid UTF-8"))
 
 
 def _on_unencodable(request, exc: UnicodeEncodeError):  # noqa: ANN001
     # JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: nothing stores it
-    return problem(400, "bad-request", "Bad request", "the body holds text that is not valid Unicode (a lone surrogate)")
+    return problem_response(BadRequest("the body holds text that is not valid Unicode (a lone surrogate)"))
 
 
 def _on_statement_error(request, exc: StatementError):  # noqa: ANN001
     # PostgreSQL text cannot hold NUL; JSON can ("\u0000"): refuse it as bad input, as SQLite
     # would store it and PostgreSQL would not
     if "NUL (0x00)" in str(exc.orig):
-        return problem(400, "bad-request", "Bad request", "the body holds a NUL character, which no field may contain")
+        return problem_response(BadRequest("the body holds a NUL character, which no field may contain"))
     return _on_unexpected(request, exc)
 
 
 def _on_unexpected(request, exc: Exception):  # noqa: ANN001
     log.error("unhandled error on %s", getattr(request, "url", "?"), exc_info=exc)
-    return problem(500, "internal-error", "Internal error", "the gateway failed; the error was logged")
+    return problem_response(InternalError("the gateway failed; the error was logged"))
 
 
 @lru_cache(maxsize=4)
@@ -78,12 +92,14 @@ def create_app(services: Services) -> AsyncApp:
         pythonic_params=False,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=True),
     )
-    app.add_error_handler(ApiProblem, _on_api_problem)
+    app.add_error_handler(GatewayError, _on_gateway_error)
     app.add_error_handler(ProblemException, _on_connexion_problem)
     app.add_error_handler(UnicodeDecodeError, _on_undecodable)
     app.add_error_handler(UnicodeEncodeError, _on_unencodable)
     app.add_error_handler(StatementError, _on_statement_error)
     app.add_error_handler(Exception, _on_unexpected)
+    # at one position, the middleware added first is outermost
+    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_bytes=services.settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -92,6 +108,7 @@ def create_app(services: Services) -> AsyncApp:
         app.add_middleware(CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                            allow_origins=services.settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["*"])
-    for hook in services.extras.get("app_hooks", []):
-        hook(app, services)
+    app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    app.add_middleware(ConsoleMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    app.add_middleware(AuditMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, services=services)
     return app

@@ -1,69 +1,180 @@
-"""The one wiring place: settings → database, clock, calendar, services.
+"""The one wiring place: settings → one typed container of everything the gateway runs on.
 
-Entry points (HTTP app, CLI, workers, tests) call `build()` and get a `Services` object; the
-HTTP handlers reach it through `gateway.api.deps`. Tests pass their own clock or database.
+`build()` validates everything at start (settings, the access settings, the policy profile,
+the destinations file and every adapter it names, the schedules) and hands each service
+exactly what it needs. Entry points (the HTTP app, the CLI, workers, tests) call it once and
+keep the `Services`; there is no string-keyed bag and no install order: what a capability
+needs is a constructor argument.
+
+The change of a subject has one path (`gateway.changes`): intake, transitions and the sweep
+write the feed; the consumer runs `SubjectPipeline` (the policy step, then the publication
+step) for each changed subject.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from gateway.clock import Clock, SystemClock
-from gateway.config import Settings, get_settings
+from sqlalchemy import Connection
+
+from gateway.access.jobs import jobs as access_jobs
+from gateway.access.ratelimit import RateLimiter
+from gateway.access.settings import AccessSettings, load_access_settings
+from gateway.changes.consumer import Consumer, ConsumerSettings
+from gateway.clock import Clock, clock_from_settings
+from gateway.config import ConfigError, Settings, get_settings
+from gateway.delivery.destinations import DestinationRegistry, load_destinations
+from gateway.delivery.jobs import jobs as delivery_jobs
 from gateway.domain.calendar import WorkingCalendar
+from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.intake.service import IntakeService
-from gateway.signing.keys import Keyring
+from gateway.policy.jobs import jobs as policy_jobs
+from gateway.policy.profiles import load_profile
+from gateway.policy.service import PolicyService
+from gateway.policy.step import PolicyOutcome, PolicyStep
+from gateway.publication import repository as publication_repo
+from gateway.publication.jobs import jobs as publication_jobs
+from gateway.publication.service import PublicationService, PublicationStep
+from gateway.scheduler import JobSpec, resolve, retention_job
+from gateway.signing.keys import Keyring, ensure_dev_keyring, load_keyring
 from gateway.store.db import Database
+from gateway.subjects import Snapshot
+
+
+@dataclass
+class SubjectResult:
+    """What the consumer's pipeline decided for one subject."""
+
+    policy: PolicyOutcome
+    items: int
+
+
+@dataclass
+class SubjectPipeline:
+    """The consumer's work for one subject: the policy step, then the publication step."""
+
+    policy: PolicyStep
+    publication: PublicationStep
+
+    def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> tuple[Any, Any]:
+        return self.policy.preload(conn, snapshots), self.publication.preload(conn, snapshots)
+
+    def apply(self, conn: Connection, snapshot: Snapshot, as_of: dt.date, now: dt.datetime,
+              preloaded: tuple[Any, Any]) -> SubjectResult:
+        outcome = self.policy.apply(conn, snapshot, as_of, now, preloaded[0])
+        items = self.publication.apply(conn, snapshot, outcome, as_of, now, preloaded[1])
+        return SubjectResult(outcome, items)
+
+
+class KeyringHolder:
+    """The signing keyring, loaded once when first needed (loading an RSA key costs ~40 ms;
+    many commands never sign). With `generate_dev_keys` (the embedded default) an empty keys
+    directory gets a self-signed development key; production turns that off."""
+
+    def __init__(self, keys_dir: Path, active_key_id: str | None, generate: bool, keyring: Keyring | None = None):
+        self.keys_dir, self.active_key_id, self.generate = keys_dir, active_key_id, generate
+        self._keyring = keyring
+        self._lock = threading.Lock()
+
+    def get(self) -> Keyring:
+        if self._keyring is None:
+            with self._lock:
+                if self._keyring is None:
+                    if self.generate:
+                        ensure_dev_keyring(self.keys_dir)
+                    self._keyring = load_keyring(self.keys_dir, self.active_key_id)
+        return self._keyring
 
 
 @dataclass
 class Services:
     settings: Settings
+    access: AccessSettings
     db: Database
     clock: Clock
     calendar: WorkingCalendar
+    profile: Profile
+    destinations: DestinationRegistry
+    keys: KeyringHolder
     intake: IntakeService
-    extras: dict[str, Any] = field(default_factory=dict)  # capabilities register their services here
+    consumer: Consumer
+    policy: PolicyService
+    publication: PublicationService
+    rate_limiter: RateLimiter
+    job_specs: list[JobSpec] = field(default_factory=list)
 
     @property
     def keyring(self) -> Keyring:
-        """The signing keyring, loaded once (loading an RSA key costs ~40 ms).
+        return self.keys.get()
 
-        With `generate_dev_keys` (the embedded default) an empty keys directory gets a
-        self-signed development key; production deployments turn that off and install keys.
-        """
-        keyring = self.extras.get("keyring")
-        if keyring is None:
-            from gateway.signing.keys import ensure_dev_keyring, load_keyring
-
-            if self.settings.generate_dev_keys:
-                ensure_dev_keyring(self.settings.keys_dir)
-            keyring = load_keyring(self.settings.keys_dir, self.settings.signing_key_id)
-            self.extras["keyring"] = keyring
-        return keyring
+    def jobs(self) -> list[Any]:
+        """The scheduler's jobs, their triggers resolved (deployment overrides applied)."""
+        return resolve(self.job_specs, self.settings.schedules)
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def build(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> Services:
+def build(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    destinations: DestinationRegistry | None = None,
+    keyring: Keyring | None = None,
+    access: AccessSettings | None = None,
+    consumer_settings: ConsumerSettings | None = None,
+) -> Services:
+    """Every dependency, validated; tests and tools pass their own database, clock, destinations,
+    keyring or access settings."""
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
-    clock = clock or SystemClock()
+    clock = clock or clock_from_settings(settings)
+    access = access or load_access_settings()
     calendar = WorkingCalendar.with_overrides(settings.holiday_overrides, settings.workday_overrides)
-    intake = IntakeService(db, clock, calendar, settings.publication_deadline_working_days)
-    services = Services(settings=settings, db=db, clock=clock, calendar=calendar, intake=intake)
-    from gateway import policy_service
-    from gateway.delivery import install as install_delivery
-    from gateway.delivery import publication
-
-    policy_service.install(services)  # recompute decisions when records change
-    publication.install(services)  # then queue publication items; scheduler in `gateway run`
-    install_delivery(services)  # destinations registry; worker in `gateway run`
-    from gateway import access, console, observability
-
-    access.install(services)  # audit middleware, retention
-    observability.install(services)  # request id + latency middleware, /metrics, readiness
-    console.install(services)  # /console
+    try:
+        profile = load_profile(settings.policy_profile)
+    except ProfileError as exc:
+        raise ConfigError(f"GATEWAY_POLICY_PROFILE: {exc}") from None
+    if destinations is None:
+        destinations = load_destinations(keys_dir=settings.keys_dir)
+    elif destinations.keys_dir is None:
+        destinations.keys_dir = settings.keys_dir
+    if destinations.report_to and destinations.report_to not in destinations:
+        raise ConfigError(f"{destinations.source}: report_to: {destinations.report_to!r} is not a destination")
+    keys = KeyringHolder(settings.keys_dir, settings.signing_key_id, settings.generate_dev_keys, keyring)
+    publication = PublicationService(db, clock, calendar, profile, destinations, settings.issuer_uscc,
+                                     lambda: keys.get().active, destinations.report_to)
+    pipeline = SubjectPipeline(
+        PolicyStep(profile, calendar, settings.argument_window_days),
+        PublicationStep(publication.routes(), profile),
+    )
+    consumer = Consumer(db, clock, pipeline, consumer_settings or ConsumerSettings(
+        batch_size=settings.change_feed_batch_size, lease_seconds=settings.change_feed_lease_seconds,
+        max_attempts=settings.change_feed_max_attempts))
+    policy = PolicyService(db, clock, calendar, profile, settings.argument_window_days,
+                           lambda ids, as_of: consumer.decide_now(ids, as_of=as_of),
+                           overdue=publication_repo.overdue_publications)
+    services = Services(
+        settings=settings, access=access, db=db, clock=clock, calendar=calendar, profile=profile,
+        destinations=destinations, keys=keys,
+        intake=IntakeService(db, clock, calendar, settings.publication_deadline_working_days),
+        consumer=consumer, policy=policy, publication=publication,
+        rate_limiter=RateLimiter(access.rate_limits, access.rate_burst_seconds),
+    )
+    services.job_specs = [
+        *policy_jobs(policy),
+        *publication_jobs(publication),
+        *delivery_jobs(db, clock, destinations),
+        *access_jobs(db, clock, access),
+        retention_job(db),
+    ]
+    try:
+        services.jobs()
+    except ValueError as exc:
+        raise ConfigError(f"GATEWAY_SCHEDULES: {exc}") from None
     return services

@@ -38,20 +38,12 @@ class FrozenClock:
         self._now = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def clock_from_settings(settings: object) -> Clock:
+    """The deployment's clock: the system clock (a rehearsal's fixed clock is a test's FrozenClock)."""
+    return SystemClock()
+
+
 def china_today(clock: Clock) -> dt.date:
     """The civil date in China, which is what policy periods and deadlines count in."""
     return clock.now().astimezone(CHINA_TZ).date()
 
-
-_clock: Clock = SystemClock()
-
-
-def get_clock() -> Clock:
-    return _clock
-
-
-def set_clock(clock: Clock) -> Clock:
-    """Install a clock process-wide; returns the previous one."""
-    global _clock
-    previous, _clock = _clock, clock
-    return previous

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     publication_deadline_working_days: int = Field(default=7, ge=1, le=60)
     argument_window_days: int = Field(default=5, ge=1, le=60, description="告知 argument window, working days")
 
+    # --- the change feed (every subject's standing is decided by its consumer) ---
+    change_feed_batch_size: int = Field(default=200, ge=1, le=5000, description="subjects a consumer decides per transaction")
+    change_feed_lease_seconds: float = Field(default=60.0, gt=0, description="a claimed change is reclaimed after this")
+    change_feed_max_attempts: int = Field(default=5, ge=1, le=100, description="failures before a subject is quarantined")
+    change_feed_max_age_seconds: float = Field(
+        default=300.0, gt=0, description="/readyz degrades when the oldest pending change is older")
+
+    # --- scheduling ---
+    schedules: dict[str, str] = Field(
+        default_factory=dict, description="job name → cron string, 'hourly'/'nightly', or an interval like '30s'")
+
     # --- signing ---
     issuer_uscc: str = Field(default="11510700MB1234567X", description="the gateway operator's USCC, in bulletin headers")
     keys_dir: Path = Field(default=ROOT / "var" / "keys")

@@ -7,7 +7,21 @@ DOCTYPE at all is refused, which stops XXE, external DTDs and entity expansion b
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
+
+# characters XML 1.0 cannot carry: C0 controls but tab, LF and CR; lone surrogates; U+FFFE/FFFF
+NOT_XML_CHAR = re.compile("[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def xml_text(value: object) -> str:
+    """`value` as XML text, or ValueError naming the first character XML cannot carry."""
+    text = str(value)
+    bad = NOT_XML_CHAR.search(text)
+    if bad is not None:
+        raise ValueError(f"U+{ord(bad.group()):04X} at position {bad.start() + 1} is not an XML character")
+    return text
 
 
 class UnsafeXml(ValueError):

@@ -87,10 +87,46 @@ def settings(db, tmp_path):
 
 
 @pytest.fixture
-def services(settings, db, clock):
+def destinations(settings):
+    """The destinations the services are built with (none; test packages override this)."""
+    from gateway.delivery.destinations import DestinationRegistry
+
+    return DestinationRegistry({}, keys_dir=settings.keys_dir, source="test")
+
+
+@pytest.fixture
+def access_settings():
+    """The access settings the services are built with (test packages override this)."""
+    from gateway.access.settings import load_access_settings
+
+    return load_access_settings()
+
+
+@pytest.fixture
+def keyring():
+    """The signing keyring the services are built with (None: generated on first use)."""
+    return None
+
+
+@pytest.fixture
+def services(settings, db, clock, destinations, access_settings, keyring):
     from gateway.bootstrap import build
 
-    return build(settings, db=db, clock=clock)
+    return build(settings, db=db, clock=clock, destinations=destinations, access=access_settings, keyring=keyring)
+
+
+def settling(client, services):
+    """After every request, wait until the change feed has caught up (decide what is due, as
+    the consumer thread of `gateway run` would a moment later): what a partner asking next sees."""
+    original = client.request
+
+    def request(*args, **kwargs):
+        response = original(*args, **kwargs)
+        services.consumer.drain()
+        return response
+
+    client.request = request
+    return client
 
 
 AGENCIES = [
@@ -102,7 +138,7 @@ AGENCIES = [
 
 @pytest.fixture
 def agencies(services):
-    from gateway.store import intake_repo
+    from gateway.intake import repository as intake_repo
 
     with services.db.write() as conn:
         for code, name, region, level in AGENCIES:
@@ -120,4 +156,4 @@ def client(services, agencies):
     with app.test_client() as c:
         # an operator key (every scope), valid long enough for tests that move the clock
         c.headers.update(headers_for(issue(services, "operator", days=3650)))
-        yield c
+        yield settling(c, services)

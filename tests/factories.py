@@ -62,3 +62,41 @@ def licence(source_id: str, code: str, decided: str = "2025-05-20") -> dict:
             "XK_XKJGDM": "11510700MB1234567X",
         },
     }
+
+
+def _subject_block(code: str, name: str = "绵阳市某矿业有限公司") -> dict[str, Any]:
+    return {"uscc": code, "name": name}
+
+
+def commitment(source_id: str, code: str, committed: str = "2024-03-01", published: bool = True, **extra: Any) -> dict:
+    data: dict[str, Any] = {"items": ["安全生产承诺"], "committed_on": committed, **extra}
+    if published:
+        data["published_at"] = "信用中国（四川）"
+    return {"kind": "commitment", "source_record_id": source_id, "subject": _subject_block(code), "data": data}
+
+
+def grade(source_id: str, code: str, level: int = 1, year: int = 2024) -> dict:
+    return {
+        "kind": "standardization_grade",
+        "source_record_id": source_id,
+        "subject": _subject_block(code),
+        "data": {"grade": level, "issuer": "四川省应急管理厅", "year": year, "awarded_on": f"{year}-04-01"},
+    }
+
+
+def score(source_id: str, code: str, value: str, year: int) -> dict:
+    return {
+        "kind": "integrity_score",
+        "source_record_id": source_id,
+        "subject": _subject_block(code),
+        "data": {"score": value, "year": year},
+    }
+
+
+def violation(source_id: str, code: str, case: str, occurred: str) -> dict:
+    return {
+        "kind": "violation",
+        "source_record_id": source_id,
+        "subject": _subject_block(code),
+        "data": {"case": case, "occurred_on": occurred, "evidence_ref": f"绵应急证〔2025〕{source_id}"},
+    }

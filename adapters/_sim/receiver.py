@@ -26,7 +26,7 @@ from lxml import etree
 from adapters._sim.faults import FaultState
 from adapters._sim.store import AppliedStore
 from gateway import xmlsafe
-from gateway.signing.bulletin import BulletinItem, BulletinRejected, parse_bulletin
+from gateway.publication.bulletin import BulletinItem, BulletinRejected, parse_bulletin
 from gateway.signing.dsig import DS, Trust
 from gateway.signing.keys import SigningKey, ensure_dev_keyring
 from gateway.signing.receipt import ItemOutcome, build_receipt

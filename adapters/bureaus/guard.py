@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway import xmlsafe
-from gateway.delivery.routing import AGENCY_SECTORS, RECORD_SECTORS
-from gateway.signing.bulletin import BulletinItem, read_items
-from gateway.signing.items import ItemKind
+from gateway.publication.bulletin import BulletinItem, read_items
+from gateway.publication.content import ItemKind
+from gateway.publication.views import AGENCY_SECTORS, RECORD_SECTORS
 
 FOLLOW_UPS = frozenset({ItemKind.LIST_REMOVAL, ItemKind.LICENCE_WITHDRAWAL, ItemKind.PENALTY_WITHDRAWAL,
                         ItemKind.REPAIR})

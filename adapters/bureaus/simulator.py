@@ -19,8 +19,8 @@ from adapters._sim.receiver import Receiver, certificate_file
 from adapters._sim.rest import RestSimulatorApp
 from adapters.bureaus import webhook
 from adapters.bureaus.guard import LIST_ENTRIES
-from gateway.signing.bulletin import BulletinItem
-from gateway.signing.items import ItemKind
+from gateway.publication.bulletin import BulletinItem
+from gateway.publication.content import ItemKind
 
 PUSH_PATH = "/webhook"
 RECEIPT_PREFIX = "/receipts/"

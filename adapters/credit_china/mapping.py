@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.signing.bulletin import BulletinItem
-from gateway.signing.items import ItemKind
+from gateway.publication.bulletin import BulletinItem
+from gateway.publication.content import ItemKind
 
 # code: (label, required by the 2021 standard)
 LICENCE: dict[str, tuple[str, bool]] = {

@@ -16,7 +16,7 @@ from adapters._sim.http import FaultMiddleware, stats_admin
 from adapters._sim.receiver import Receiver, certificate_file
 from adapters._sim.rest import RestSimulatorApp
 from adapters.credit_china import auth, mapping
-from gateway.signing.bulletin import BulletinItem
+from gateway.publication.bulletin import BulletinItem
 
 BASE_PATH = "/api/v1"
 DEFAULT_APP_KEY = "demo-app"

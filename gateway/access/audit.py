@@ -196,14 +196,10 @@ def prune(conn: Connection, before: dt.datetime, now: dt.datetime) -> int:
     return removed
 
 
-def prune_expired(services: Any) -> int:
-    """The retention job: prune entries older than `audit_retention_days`."""
-    from gateway.access.settings import access_settings
-
-    now = services.clock.now()
-    cutoff = now - dt.timedelta(days=access_settings(services).audit_retention_days)
-    with services.db.write() as conn:
-        return prune(conn, cutoff, now)
+def prune_expired(db: Any, now: dt.datetime, retention_days: int) -> int:
+    """The retention job: prune entries older than `retention_days`."""
+    with db.write() as conn:
+        return prune(conn, now - dt.timedelta(days=retention_days), now)
 
 
 # --- reading -------------------------------------------------------------------------------

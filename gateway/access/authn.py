@@ -26,9 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from starlette.concurrency import run_in_threadpool
 
 from gateway.access import keys
-from gateway.access.authz import AccessProblem, authorize, rule_for
-from gateway.access.ratelimit import RateLimiter, retry_after_header
-from gateway.access.settings import access_settings
+from gateway.access.authz import NotAuthenticated, RateLimited, authorize, rule_for
+from gateway.access.ratelimit import retry_after_header
 from gateway.api.deps import services as current_services
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
@@ -38,16 +37,8 @@ def access_state(scope: dict[str, Any]) -> dict[str, Any]:
     return scope.setdefault("extensions", {}).setdefault("gateway_access", {})
 
 
-def limiter(svc: Any) -> RateLimiter:
-    found = svc.extras.get("rate_limiter")
-    if found is None:
-        cfg = access_settings(svc)
-        found = svc.extras["rate_limiter"] = RateLimiter(cfg.rate_limits, cfg.rate_burst_seconds)
-    return found
-
-
-def _refused(exc: keys.Refused) -> AccessProblem:
-    return AccessProblem(401, "unauthenticated", "Not authenticated", str(exc), headers=CHALLENGE, reason=exc.reason)
+def _refused(exc: keys.Refused) -> NotAuthenticated:
+    return NotAuthenticated(str(exc), headers=CHALLENGE, reason=exc.reason)
 
 
 async def _verify(fn, *args) -> keys.Principal:  # noqa: ANN001
@@ -66,11 +57,10 @@ def admit(principal: keys.Principal, request: Any) -> dict[str, Any]:
     routing = scope.get("extensions", {}).get("connexion_routing", {})
     authorize(principal, rule_for(routing.get("operation_id")), scope)
     svc = current_services()
-    bucket = limiter(svc)
+    bucket = svc.rate_limiter
     wait = bucket.take(principal.partner_id or principal.key_id, bucket.rate_for(principal.sector, principal.rate_per_second))
     if wait > 0:
-        raise AccessProblem(429, "rate-limited", "Too many requests",
-                            f"the rate limit of partner {principal.organisation} is exhausted; retry in {wait:.2f} s",
+        raise RateLimited(f"the rate limit of partner {principal.organisation} is exhausted; retry in {wait:.2f} s",
                             headers={"Retry-After": retry_after_header(wait)}, retry_after_seconds=round(wait, 3))
     return principal.token_info()
 
@@ -79,7 +69,7 @@ async def _key(token: str, request: Any) -> dict[str, Any]:
     svc = current_services()
     state = access_state(request.scope)
     state["presented"] = keys.parse_token(token) or "malformed"
-    now, ttl = svc.clock.now(), access_settings(svc).key_cache_seconds
+    now, ttl = svc.clock.now(), svc.access.key_cache_seconds
     try:
         principal = keys.verify_token(svc.db, token, now, ttl, cache_only=True)
     except keys.Refused as exc:
@@ -120,21 +110,20 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 async def client_cert_info(cert: str, request: Any = None) -> dict[str, Any]:
     svc = current_services()
-    cfg = access_settings(svc)
+    cfg = svc.access
     client = request.scope.get("client") if request is not None else None
     peer = client[0] if client else None
     if not peer_is_trusted(peer, cfg.proxy_networks()):
-        raise AccessProblem(401, "unauthenticated", "Not authenticated",
-                            f"{cfg.client_cert_header} is accepted only from a trusted proxy", headers=CHALLENGE,
+        raise NotAuthenticated(f"{cfg.client_cert_header} is accepted only from a trusted proxy", headers=CHALLENGE,
                             reason="untrusted_proxy")
     try:
         certificate = certificate_from_header(cert)
     except ValueError as exc:
-        raise AccessProblem(401, "unauthenticated", "Not authenticated", f"client certificate: {exc}",
+        raise NotAuthenticated(f"client certificate: {exc}",
                             headers=CHALLENGE, reason="certificate_malformed") from None
     now = svc.clock.now()
     if not (certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc):
-        raise AccessProblem(401, "unauthenticated", "Not authenticated", "the client certificate is not valid now",
+        raise NotAuthenticated("the client certificate is not valid now",
                             headers=CHALLENGE, reason="certificate_expired")
     fp = fingerprint(certificate)
     access_state(request.scope)["presented"] = "c" + fp[:11]

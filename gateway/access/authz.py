@@ -11,7 +11,7 @@ them are required). The rules, in order:
 4. an agency key acts for its own agency only: an `agency` query parameter must be its
    agency code, and when it is absent the key's agency is implied (added to the request).
 
-Refusals are `AccessProblem`s (RFC 9457, with a stable type and the scopes involved).
+Refusals are `AccessRefused` errors (RFC 9457, with a stable type and the scopes involved).
 """
 
 from __future__ import annotations
@@ -24,24 +24,39 @@ from urllib.parse import parse_qsl, urlencode
 import yaml
 
 from gateway.access.keys import Principal
-from gateway.api.problems import ApiProblem, problem
+from gateway.errors import GatewayError
 from gateway.paths import OPENAPI
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-class AccessProblem(ApiProblem):
-    """An ApiProblem that carries response headers (WWW-Authenticate, Retry-After)."""
+class AccessRefused(GatewayError):
+    """A refusal of the security layer (connexion compares `status_code` when several
+    security schemes fail, so the instance carries it)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
-        super().__init__(status, slug, title, detail, **extra)
-        self.status_code = status  # what connexion compares when several schemes fail
-        self.headers = headers or {}
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.status_code = self.status
 
-    def response(self, headers: dict[str, str] | None = None):  # noqa: ANN201
-        return problem(self.status, self.slug, self.title, self.detail, headers={**self.headers, **(headers or {})},
-                       **self.extra)
+
+class NotAuthenticated(AccessRefused):
+    status, slug, title = 401, "unauthenticated", "Not authenticated"
+
+
+class OperatorsOnly(AccessRefused):
+    status, slug, title = 403, "forbidden", "Operators only"
+
+
+class ScopeMissing(AccessRefused):
+    status, slug, title = 403, "scope-missing", "Not permitted"
+
+
+class AgencyMismatch(AccessRefused):
+    status, slug, title = 403, "agency-mismatch", "Not your agency"
+
+
+class RateLimited(AccessRefused):
+    status, slug, title = 429, "rate-limited", "Too many requests"
 
 
 @dataclass(frozen=True)
@@ -97,19 +112,17 @@ def required_scopes(rule: OperationRule) -> tuple[str, ...] | None:
 
 
 def authorize(principal: Principal, rule: OperationRule | None, scope: dict[str, Any] | None = None) -> None:
-    """Raise AccessProblem(403) unless `principal` may call the operation; may imply ?agency=."""
+    """Raise AccessRefused (403) unless `principal` may call the operation; may imply ?agency=."""
     if rule is None or not rule.secured:
         return
     if rule.scopes is None:
         if not principal.is_operator:
-            raise AccessProblem(403, "forbidden", "Operators only",
-                                f"{rule.operation_id} declares no scopes; only operators may call it",
+            raise OperatorsOnly(f"{rule.operation_id} declares no scopes; only operators may call it",
                                 required_scopes=[], sector=principal.sector)
         return
     missing = [s for s in rule.scopes if not principal.may(s)]
     if missing:
-        raise AccessProblem(403, "scope-missing", "Not permitted",
-                            f"this operation needs {', '.join(rule.scopes)}; the key (sector {principal.sector}) lacks {', '.join(missing)}",
+        raise ScopeMissing(f"this operation needs {', '.join(rule.scopes)}; the key (sector {principal.sector}) lacks {', '.join(missing)}",
                             required_scopes=list(rule.scopes), granted_scopes=sorted(principal.scopes), sector=principal.sector)
     if principal.sector == "agency" and rule.agency_param and scope is not None:
         _bind_agency(principal, scope)
@@ -123,6 +136,5 @@ def _bind_agency(principal: Principal, scope: dict[str, Any]) -> None:
         scope["query_string"] = urlencode(pairs).encode("latin-1")
         return
     if any(v != principal.agency_code for v in given):
-        raise AccessProblem(403, "agency-mismatch", "Not your agency",
-                            f"this key acts for agency {principal.agency_code}; it may not act for {given[0]}",
+        raise AgencyMismatch(f"this key acts for agency {principal.agency_code}; it may not act for {given[0]}",
                             agency=principal.agency_code)

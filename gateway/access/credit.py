@@ -1,4 +1,6 @@
-"""What a sector sees of a subject's standing (按需最小化): `credit_view(standing, principal)`.
+"""What a sector sees of a subject's stored standing (按需最小化): `credit_view(...)`.
+
+The standing is the change-feed consumer's (`standings`); nothing here decides anything.
 
 - Measures: only those whose receiver is the caller's sector (a bank sees finance measures,
   a land office the land-bidding restriction and its legal basis); agencies and operators
@@ -15,9 +17,7 @@ import re
 from typing import Any
 
 from gateway.access.keys import Principal
-from gateway.access.standing import ListStanding, Standing
 from gateway.domain.identifiers import idcard
-from gateway.domain.policy.output import jsonable
 
 SECTOR_RECEIVERS: dict[str, frozenset[str] | None] = {
     "finance": frozenset({"finance"}),
@@ -48,18 +48,17 @@ def receivers_for(sector: str) -> frozenset[str] | None:
     return SECTOR_RECEIVERS.get(sector, frozenset())
 
 
-def measure_view(m: Any) -> dict[str, Any]:
-    return {"list_kind": m.list_kind, "receiver": m.receiver, "text_zh": m.text_zh, "text_en": m.text_en,
-            "legal_basis": m.basis, "rules": m.rules, "source": m.source}
+def measure_view(m: dict[str, Any]) -> dict[str, Any]:
+    return {"list_kind": m["list_kind"], "receiver": m["receiver"], "text_zh": m["text_zh"], "text_en": m["text_en"],
+            "legal_basis": m["basis"], "rules": m["rules"], "source": m["source"]}
 
 
-def measures_for_sector(standing: Standing, sector: str) -> list[dict[str, Any]]:
+def measures_for_sector(body: dict[str, Any], sector: str) -> list[dict[str, Any]]:
     wanted = receivers_for(sector)
-    return [measure_view(m) for m in standing.measures if wanted is None or m.receiver in wanted]
+    return [measure_view(m) for m in body.get("measures", ()) if wanted is None or m["receiver"] in wanted]
 
 
-def reason_view(reason: Any, full: bool, reveal: bool) -> dict[str, Any]:
-    r = jsonable(reason) if not isinstance(reason, dict) else dict(reason)
+def reason_view(r: dict[str, Any], full: bool, reveal: bool) -> dict[str, Any]:
     out = {"case": r.get("case"), "text_zh": scrub(r.get("text_zh"), reveal), "text_en": scrub(r.get("text_en"), reveal),
            "rules": r.get("rules"), "source": r.get("source")}
     if full:
@@ -68,71 +67,61 @@ def reason_view(reason: Any, full: bool, reveal: bool) -> dict[str, Any]:
     return out
 
 
-def list_view(ls: ListStanding, full: bool, reveal: bool) -> dict[str, Any]:
+def list_view(ls: dict[str, Any], full: bool, reveal: bool) -> dict[str, Any]:
     out = {
-        "list_kind": ls.list_kind, "title_zh": ls.title_zh, "title_en": ls.title_en, "listed": ls.listed,
-        "state": ls.state, "starts_on": _iso(ls.starts_on), "expires_on": _iso(ls.expires_on), "entry": ls.entry,
-        "cases": list(ls.cases), "reasons": [reason_view(r, full, reveal) for r in ls.reasons],
+        "list_kind": ls["list_kind"], "title_zh": ls["title_zh"], "title_en": ls["title_en"], "listed": True,
+        "state": ls["state"], "starts_on": ls["starts_on"], "expires_on": ls["expires_on"], "entry": ls["entry"],
+        "cases": list(ls["cases"]), "reasons": [reason_view(r, full, reveal) for r in ls.get("reasons") or ()],
     }
     if full:
-        out["record_ids"] = list(ls.record_ids)
+        out["record_ids"] = list(ls["record_ids"])
     return out
+
+
+def persons_view(body: dict[str, Any], reveal: bool) -> list[dict[str, Any]]:
+    """Responsible persons named in the records behind a listing (RULES.md §1)."""
+    return [{"role": p["role"], "name": p["name"],
+             "id_number": p["id_number"] if reveal else (idcard.mask(p["id_number"]) if p["id_number"] else None),
+             "record_id": p["record_id"]} for p in body.get("persons", ())]
+
+
+def ratings_view(body: dict[str, Any]) -> dict[str, Any]:
+    r = body["ratings"]
+    grade = r["integrity_grade"]
+    return {"stars": r["stars"],
+            "integrity_grade": {"grade": grade["grade"], "base_grade": grade["base_grade"], "action": grade["action"]},
+            "supervision": r["supervision"], "high_rating": r["high_rating"],
+            "incentive_eligible": r["incentive_eligible"]}
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
 
 
-def persons_view(standing: Standing, reveal: bool) -> list[dict[str, Any]]:
-    """Responsible persons named in the records behind a listing (RULES.md §1)."""
-    behind = {rid for ls in standing.lists if ls.listed for rid in ls.record_ids}
-    out = []
-    for rec in standing.records:
-        if rec.id not in behind:
-            continue
-        number = rec.data.get("person_id_number") or rec.data.get("CF_XDR_ZJHM")
-        name = rec.data.get("person_name")
-        if not (number or name):
-            continue
-        out.append({"role": rec.data.get("person_role", "unit"), "name": name,
-                    "id_number": number if reveal else (idcard.mask(number) if number else None), "record_id": rec.id})
-    return out
-
-
-def ratings_view(standing: Standing) -> dict[str, Any]:
-    d = standing.decisions
-    latest = d.stars.latest
-    return {
-        "stars": None if latest is None else {"year": latest.year, "stars": latest.stars, "score": str(latest.score),
-                                              "key_monitoring": latest.key_monitoring},
-        "integrity_grade": {"grade": d.integrity_grade.grade, "base_grade": d.integrity_grade.base_grade,
-                            "action": d.integrity_grade.action},
-        "supervision": {"tier": d.supervision.tier, "sampling_zh": d.supervision.sampling_zh,
-                        "sampling_en": d.supervision.sampling_en},
-        "high_rating": d.high_rating,
-        "incentive_eligible": d.incentive.eligible,
-    }
-
-
-def credit_view(standing: Standing, principal: Principal) -> dict[str, Any]:
-    s = standing.subject
+def credit_view(subject: Any, standing: Any, principal: Principal, *, pending: bool) -> dict[str, Any]:
+    """The answer of `GET /v1/credit/{uscc}`: the stored standing (a `standings` row) of
+    `subject` as `principal`'s sector may see it; `pending` when a newer change is being decided."""
+    body = standing.body
     full = principal.sector in FULL_DETAIL
     reveal = reveals_id_numbers(principal)
     return {
-        "subject": s.key,
-        "uscc": s.uscc,
-        "name": s.name,
-        "category": s.category,
-        "region": s.region,
-        "display_id": s.display_id,
-        "as_of": standing.as_of.isoformat(),
+        "subject": subject.key,
+        "uscc": subject.uscc,
+        "name": subject.name,
+        "category": subject.category,
+        "region": subject.region,
+        "display_id": subject.display_id,
+        "as_of": _iso(standing.as_of),
         "profile": standing.profile,
-        "list_source": standing.source,
+        "list_source": "entries",
         "sector": principal.sector,
-        "standing": "restricted" if standing.punished else "clear",
-        "lists": [list_view(ls, full, reveal) for ls in standing.lists if ls.listed or full],
-        "measures": measures_for_sector(standing, principal.sector),
-        "ratings": ratings_view(standing),
-        "persons": persons_view(standing, reveal),
-        "last_change": _iso(s.changed_at),
+        "standing": "restricted" if standing.restricted else "clear",
+        "standing_version": standing.version,
+        "decided_at": _iso(standing.checked_at),
+        "pending_change": pending,
+        "lists": [list_view(ls, full, reveal) for ls in body.get("lists", ())],
+        "measures": measures_for_sector(body, principal.sector),
+        "ratings": ratings_view(body),
+        "persons": persons_view(body, reveal),
+        "last_change": _iso(subject.changed_at),
     }

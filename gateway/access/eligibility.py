@@ -17,27 +17,29 @@ auction check and so learn land measures); agencies and operators may check any.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from gateway.access.keys import Principal
-from gateway.access.standing import PUNISHMENT_LISTS, Standing, standings, today
+from gateway.access.repository import store_report
+from gateway.clock import china_today
 from gateway.domain.identifiers import IdentifierError, uscc
+from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS
+from gateway.errors import GatewayError
+from gateway.intake.repository import find_subjects_by_key
+from gateway.policy.repository import standings_of
 from gateway.signing import xsd
 from gateway.signing.dsig import sign_xml
-from gateway.store.access_tables import eligibility_reports
-from gateway.store.sql import chunks
-from gateway.store.tables import subjects
+from gateway.xmlsafe import NOT_XML_CHAR
 
 NS = "urn:safety-credit:eligibility-report:1"
 SCHEMA = "eligibility-report.xsd"
-STATUSES = ("eligible", "restricted", "unknown", "invalid")
+STATUSES = ("eligible", "restricted", "unknown", "invalid", "pending")
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,12 @@ PURPOSES: dict[str, Purpose] = {
 ANY_PURPOSE = frozenset({"agency", "operator"})
 
 
-class EligibilityError(Exception):
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.slug, self.title, self.detail, self.extra = status, slug, title, detail, extra
+class PurposeUnknown(GatewayError):
+    status, slug, title = 400, "purpose-unknown", "Unknown purpose"
+
+
+class PurposeNotPermitted(GatewayError):
+    status, slug, title = 403, "purpose-not-permitted", "Not permitted for this sector"
 
 
 def may_check(principal: Principal, purpose: str) -> bool:
@@ -73,7 +77,8 @@ class CheckResult:
     xml: bytes
 
 
-def _bidder(index: int, code: str, standing: Standing | None, problem: IdentifierError | None, receiver: str) -> dict[str, Any]:
+def _bidder(index: int, code: str, subject: Any, standing: Any, problem: IdentifierError | None,
+            receiver: str) -> dict[str, Any]:
     out: dict[str, Any] = {"index": index, "code": code}
     if problem is not None:
         out["status"] = "invalid"
@@ -81,25 +86,28 @@ def _bidder(index: int, code: str, standing: Standing | None, problem: Identifie
                           **({"position": problem.position} if getattr(problem, "position", None) else {}),
                           **({"suggestion": problem.suggestion} if getattr(problem, "suggestion", None) else {})}
         return out
-    if standing is None:
+    if subject is None:
         out["status"] = "unknown"
         return out
-    out["name"] = standing.subject.name
+    out["name"] = subject.name
+    if standing is None:  # records arrived and are being decided: no answer yet, never a guess
+        out["status"] = "pending"
+        return out
+    body = standing.body
     restrictions, notes = [], []
-    listed = {ls.list_kind: ls for ls in standing.punished}
-    for m in standing.measures:
-        if m.receiver != receiver:
+    listed = {ls["list_kind"]: ls for ls in body.get("lists", ()) if ls["list_kind"] in PUNISHMENT_LISTS}
+    for m in body.get("measures", ()):
+        if m["receiver"] != receiver:
             continue
-        measure = {"measure_zh": m.text_zh, "measure_en": m.text_en, "legal_basis": m.basis, "source": m.source}
-        ls = listed.get(m.list_kind) if m.list_kind in PUNISHMENT_LISTS else None
+        measure = {"measure_zh": m["text_zh"], "measure_en": m["text_en"], "legal_basis": m["basis"],
+                   "source": m["source"]}
+        ls = listed.get(m["list_kind"])
         if ls is None:
-            notes.append({"list_kind": m.list_kind, **measure})
+            notes.append({"list_kind": m["list_kind"], **measure})
             continue
         restrictions.append({
-            "list_kind": ls.list_kind, "title_zh": ls.title_zh, "entry": ls.entry, "state": ls.state,
-            "starts_on": ls.starts_on.isoformat() if ls.starts_on else None,
-            "expires_on": ls.expires_on.isoformat() if ls.expires_on else None,
-            "cases": list(ls.cases), **measure,
+            "list_kind": ls["list_kind"], "title_zh": ls["title_zh"], "entry": ls["entry"], "state": ls["state"],
+            "starts_on": ls["starts_on"], "expires_on": ls["expires_on"], "cases": list(ls["cases"]), **measure,
         })
     out["status"] = "restricted" if restrictions else "eligible"
     out["restrictions"] = restrictions
@@ -108,19 +116,12 @@ def _bidder(index: int, code: str, standing: Standing | None, problem: Identifie
     return out
 
 
-def _subjects_by_key(conn: Connection, keys: set[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for batch in chunks(sorted(keys)):
-        for row in conn.execute(select(subjects).where(subjects.c.key.in_(batch))):
-            found[row.key] = row
-    return found
-
-
-def evaluate(services: Any, conn: Connection, purpose: str, codes: Sequence[str]) -> tuple[list[dict[str, Any]], str, str, dt.date]:
+def evaluate(conn: Connection, purpose: str, codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Each bidder's status, read from the stored standings (two queries for the whole list)."""
     receiver = PURPOSES[purpose].receiver
     # stored keys were validated at intake: a code found as it stands needs no checking; only
     # the others are validated (invalid, or normalised and looked up once more)
-    found = _subjects_by_key(conn, {c.strip().upper() for c in codes})
+    found = find_subjects_by_key(conn, {c.strip().upper() for c in codes})
     parsed: list[tuple[str, str | None, IdentifierError | None]] = []
     for code in codes:
         plain = code.strip().upper()
@@ -131,40 +132,35 @@ def evaluate(services: Any, conn: Connection, purpose: str, codes: Sequence[str]
             parsed.append((code, uscc.validate(code), None))
         except IdentifierError as exc:
             parsed.append((code, None, exc))
-    found.update(_subjects_by_key(conn, {n for _, n, _ in parsed if n and n not in found}))
-    by_id = standings(services, conn, list(found.values())) if found else {}
-    by_key = {st.subject.key: st for st in by_id.values()}
-    profile, source = (next(iter(by_id.values())).profile, next(iter(by_id.values())).source) if by_id else ("", "")
-    bidders = [_bidder(i, code, by_key.get(n) if n else None, err, receiver) for i, (code, n, err) in enumerate(parsed, 1)]
-    return bidders, profile, source, today(services)
+    found.update(find_subjects_by_key(conn, {n for _, n, _ in parsed if n and n not in found}))
+    stored = standings_of(conn, [s.id for s in found.values()])
+    out = []
+    for i, (code, key, err) in enumerate(parsed, 1):
+        subject = found.get(key) if key else None
+        out.append(_bidder(i, code, subject, stored.get(subject.id) if subject is not None else None, err, receiver))
+    return out
 
 
 def check(services: Any, principal: Principal, purpose: str, codes: Sequence[str], reference: str | None,
           key: Any) -> CheckResult:
     """Evaluate, build and sign the report, store it; the JSON body and the signed bytes."""
     if purpose not in PURPOSES:
-        raise EligibilityError(400, "purpose-unknown", "Unknown purpose", f"purpose {purpose!r}; one of {', '.join(PURPOSES)}")
+        raise PurposeUnknown(f"purpose {purpose!r}; one of {', '.join(PURPOSES)}")
     if not may_check(principal, purpose):
-        raise EligibilityError(403, "purpose-not-permitted", "Not permitted for this sector",
-                               f"sector {principal.sector} may not check eligibility for {purpose}",
-                               sector=principal.sector, purpose=purpose)
+        raise PurposeNotPermitted(f"sector {principal.sector} may not check eligibility for {purpose}",
+                                  sector=principal.sector, purpose=purpose)
     now = services.clock.now()
     report_id = "elg_" + uuid.uuid4().hex
     with services.db.read() as conn:
-        bidders, profile, source, as_of = evaluate(services, conn, purpose, codes)
-    if not profile:
-        from gateway.access.standing import list_source
-        from gateway.policy_profiles import load_profile
-
-        profile, source = load_profile(services.settings.policy_profile).name, list_source(services)
+        bidders = evaluate(conn, purpose, codes)
     counts = {s: 0 for s in STATUSES}
     for b in bidders:
         counts[b["status"]] += 1
     body = {
         "report_id": report_id, "issued_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(), "purpose": purpose, "receiver": PURPOSES[purpose].receiver,
-        "reference": reference, "profile": profile, "list_source": source, "counts": counts, "bidders": bidders,
-        "report": f"/v1/eligibility-reports/{report_id}",
+        "as_of": china_today(services.clock).isoformat(), "purpose": purpose, "receiver": PURPOSES[purpose].receiver,
+        "reference": reference, "profile": services.profile.name, "list_source": "entries", "counts": counts,
+        "bidders": bidders, "report": f"/v1/eligibility-reports/{report_id}",
     }
     root = build_report(body, services.settings.issuer_uscc, principal)
     problems = xsd.validate(SCHEMA, root)
@@ -172,20 +168,16 @@ def check(services: Any, principal: Principal, purpose: str, codes: Sequence[str
         raise RuntimeError(f"eligibility report does not match {SCHEMA}: {problems[0]}")
     signed = sign_xml(root, key)
     with services.db.write() as conn:
-        conn.execute(eligibility_reports.insert().values(
-            report_id=report_id, partner_id=principal.partner_id, key_id=principal.key_id, purpose=purpose,
-            reference=reference, counts=counts, xml=signed, created_at=now))
+        store_report(conn, report_id=report_id, partner_id=principal.partner_id, key_id=principal.key_id,
+                     purpose=purpose, reference=reference, counts=counts, xml=signed, now=now)
     body["signed_by"] = key.key_id
     return CheckResult(report_id, body, signed)
 
 
-# characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/FFFF): a bidder code as
-# typed may hold them, and the signed report must still be built; they are shown as U+FFFD
-_NOT_XML = re.compile("[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
-
-
 def _xml_text(value: Any) -> str:
-    return _NOT_XML.sub("\ufffd", str(value))
+    """A bidder code as typed may hold characters XML cannot carry, and the signed report must
+    still be built: they are shown as U+FFFD."""
+    return NOT_XML_CHAR.sub("\ufffd", str(value))
 
 
 def _sub(parent: etree._Element, tag: str, text: Any = None, **attrs: Any) -> etree._Element:
@@ -243,11 +235,3 @@ def build_report(body: dict[str, Any], issuer: str, principal: Principal) -> etr
         if b.get("problem"):
             _sub(el, "Problem", b["problem"]["message"], reason=b["problem"]["reason"])
     return root
-
-
-def fetch_report(conn: Connection, report_id: str) -> Any | None:
-    return conn.execute(select(eligibility_reports).where(eligibility_reports.c.report_id == report_id)).first()
-
-
-def signing_key(services: Any) -> Any:
-    return services.keyring.active

@@ -23,11 +23,16 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.access import audit
 from gateway.access.authn import access_state
-from gateway.api.problems import PROBLEM, problem_body
+from gateway.api.problems import PROBLEM, problem_bytes
+from gateway.errors import GatewayError
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_GROUP = 500
+
+
+class AuditUnavailable(GatewayError):
+    status, slug, title = 503, "audit-unavailable", "Audit log unavailable"
 
 
 class AuditWriter:
@@ -67,13 +72,19 @@ class AuditWriter:
             return audit.append(conn, entries, self.services.clock.now())
 
 
-def writer_for(services: Any) -> AuditWriter:
-    loop = asyncio.get_running_loop()
-    writers = services.extras.setdefault("audit_writers", {})
-    found = writers.get(id(loop))
-    if found is None or found[0] is not loop:
-        found = writers[id(loop)] = (loop, AuditWriter(services))
-    return found[1]
+class Writers:
+    """An AuditWriter per event loop (the app may be served from more than one)."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self._by_loop: dict[int, tuple[asyncio.AbstractEventLoop, AuditWriter]] = {}
+
+    def current(self) -> AuditWriter:
+        loop = asyncio.get_running_loop()
+        found = self._by_loop.get(id(loop))
+        if found is None or found[0] is not loop:
+            found = self._by_loop[id(loop)] = (loop, AuditWriter(self.services))
+        return found[1]
 
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
@@ -124,7 +135,7 @@ def build_entry(scope: dict[str, Any], status: int, slug: str | None = None) -> 
 class AuditMiddleware:
     def __init__(self, app: Any, services: Any) -> None:
         self.app = app
-        self.services = services
+        self.writers = Writers(services)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -149,7 +160,7 @@ class AuditMiddleware:
                 entry = build_entry(scope, start["status"], slug)
                 if entry is not None:
                     try:
-                        await writer_for(self.services).append(entry)
+                        await self.writers.current().append(entry)
                     except Exception:
                         await _unavailable(send, request_id)
                         return
@@ -164,7 +175,7 @@ class AuditMiddleware:
                 entry = build_entry(scope, int(status) if isinstance(status, int) else 500, getattr(exc, "slug", None))
                 if entry is not None:
                     try:
-                        await writer_for(self.services).append(entry)
+                        await self.writers.current().append(entry)
                     except Exception:
                         log.exception("could not audit a refused request %s", request_id)
             raise
@@ -184,9 +195,7 @@ def _problem_slug(start: dict[str, Any], message: dict[str, Any]) -> str | None:
 
 
 async def _unavailable(send: Any, request_id: str) -> None:
-    body = json.dumps(problem_body(503, "audit-unavailable", "Audit log unavailable",
-                                   "the answer could not be recorded in the audit log, so it is withheld; retry"),
-                      ensure_ascii=False).encode()
+    body = problem_bytes(AuditUnavailable("the answer could not be recorded in the audit log, so it is withheld; retry"))
     await send({"type": "http.response.start", "status": 503,
                 "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
                             (b"x-request-id", request_id.encode())]})

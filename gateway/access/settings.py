@@ -1,8 +1,8 @@
 """Access settings: `GATEWAY_`-prefixed like every other setting, read from the same YAML file.
 
 They live beside the access capability (not in `gateway.config`) so the capability brings
-its own knobs; `access_settings(services)` gives the validated values, and a test or an
-embedding can put an `AccessSettings` into `services.extras["access_settings"]`.
+its own knobs; `gateway.bootstrap.build` validates them at start (`services.access`), and a
+test or an embedding passes its own `AccessSettings` to `build(access=...)`.
 
     GATEWAY_TRUSTED_PROXIES='["127.0.0.1"]' # peers whose X-Client-Cert header is believed (IPs or CIDRs)
     GATEWAY_AUDIT_RETENTION_DAYS=1095       # entries older are pruned (the chain stays verifiable)
@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,9 +40,6 @@ class AccessSettings(BaseSettings):
     key_cache_seconds: float = Field(default=5.0, ge=0)
     default_key_days: int = Field(default=365, ge=1, le=3650)
     rotation_overlap_hours: float = Field(default=72.0, ge=0)
-    list_source: Literal["auto", "entries", "decide"] = Field(
-        default="auto", description="published list entries, or the engine over current records (auto: entries once the policy service is wired)"
-    )
     max_eligibility_bidders: int = Field(default=1000, ge=1, le=10000)
 
     @field_validator("trusted_proxies")
@@ -68,10 +65,3 @@ def load_access_settings(**overrides: Any) -> AccessSettings:
         return AccessSettings(**overrides)
     except (ValidationError, ValueError) as exc:
         raise ConfigError(f"access settings: {exc}") from None
-
-
-def access_settings(services: Any) -> AccessSettings:
-    found = services.extras.get("access_settings")
-    if found is None:
-        found = services.extras["access_settings"] = load_access_settings()
-    return found

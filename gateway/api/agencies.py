@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.api.deps import services
 from gateway.api.problems import json_response
-from gateway.store import intake_repo
+from gateway.intake import repository as intake_repo
 
 
 def list_agencies() -> dict:

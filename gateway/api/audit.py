@@ -7,7 +7,8 @@ from typing import Any
 
 from gateway.access import audit
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
+from gateway.api.problems import json_response
+from gateway.errors import BadRequest
 
 
 def _when(value: str | None, name: str) -> dt.datetime | None:
@@ -25,7 +26,7 @@ def list_audit(actor: str | None = None, organisation: str | None = None, subjec
     try:
         since, until = _when(window.get("from"), "from"), _when(window.get("to"), "to")
     except ValueError as exc:
-        return problem(400, "bad-request", "Bad time window", str(exc))
+        raise BadRequest(f"bad time window: {exc}") from None
     with services().db.read() as conn:
         rows = audit.query(conn, actor=actor, organisation=organisation, subject=subject, since=since, until=until,
                            after=after, limit=limit)

@@ -1,4 +1,7 @@
-"""`GET /v1/credit/{uscc}`, `POST /v1/eligibility:check`, `GET /v1/eligibility-reports/{id}`."""
+"""`GET /v1/credit/{uscc}`, `POST /v1/eligibility:check`, `GET /v1/eligibility-reports/{id}`.
+
+Every answer is read from the stored standing the change-feed consumer wrote; nothing is
+decided on a request."""
 
 from __future__ import annotations
 
@@ -9,14 +12,33 @@ from connexion.context import context
 from connexion.lifecycle import ConnexionResponse
 
 from gateway.access.credit import credit_view
-from gateway.access.eligibility import EligibilityError, check, fetch_report, signing_key
+from gateway.access.eligibility import check
 from gateway.access.keys import Principal
-from gateway.access.settings import access_settings
-from gateway.access.standing import standings
+from gateway.access.repository import fetch_report
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
-from gateway.api.subjects import identifier_problem, resolve
-from gateway.domain.identifiers import IdentifierError
+from gateway.api.problems import json_response
+from gateway.api.subjects import resolve
+from gateway.changes import feed
+from gateway.errors import GatewayError, SubjectNotFound
+from gateway.policy.repository import standings_of
+
+
+class StandingPending(GatewayError):
+    """The subject's first records arrived and are still being decided."""
+
+    status, slug, title = 503, "standing-pending", "The standing is being decided"
+
+
+class TooManyBidders(GatewayError):
+    status, slug, title = 413, "too-many-bidders", "Too many bidders"
+
+
+class SigningUnavailable(GatewayError):
+    status, slug, title = 503, "signing-unavailable", "Signing key unavailable"
+
+
+class ReportNotFound(GatewayError):
+    status, slug, title = 404, "report-not-found", "No such report"
 
 
 def principal() -> Principal:
@@ -35,17 +57,22 @@ def get_credit(uscc: str, purpose: str | None = None) -> Any:
     with svc.db.read() as conn:
         try:
             subject, normalized = resolve(conn, uscc)
-        except IdentifierError as exc:
-            note(outcome="identifier-invalid")
-            return identifier_problem(exc, uscc)
+        except GatewayError as exc:
+            note(outcome=exc.slug)
+            raise
         note(subject=normalized)
         if subject is None:
             note(outcome="subject-not-found")
-            return problem(404, "subject-not-found", "Unknown subject", f"the gateway holds nothing on {normalized}",
-                           normalized=normalized)
-        standing = standings(svc, conn, [subject])[subject.id]
-    body = credit_view(standing, who)
-    note(subject=subject.key, detail={"standing": body["standing"], "measures": len(body["measures"])})
+            raise SubjectNotFound(f"the gateway holds nothing on {normalized}", normalized=normalized)
+        standing = standings_of(conn, [subject.id]).get(subject.id)
+        pending = bool(feed.pending_for(conn, [subject.id]))
+    if standing is None:
+        note(outcome="standing-pending")
+        raise StandingPending(f"the records of {subject.key} are still being decided; ask again in a moment",
+                              headers={"Retry-After": "1"}, subject=subject.key)
+    body = credit_view(subject, standing, who, pending=pending)
+    note(subject=subject.key, detail={"standing": body["standing"], "measures": len(body["measures"]),
+                                      "version": standing.version})
     return json_response(body)
 
 
@@ -59,18 +86,15 @@ def check_eligibility(body: dict) -> Any:
     who = principal()
     bidders = body.get("bidders") or []
     purpose = body.get("purpose")
-    limit = access_settings(svc).max_eligibility_bidders
+    limit = svc.access.max_eligibility_bidders
     note(purpose=purpose, detail={"bidders": len(bidders), "reference": body.get("reference")})
     if len(bidders) > limit:
-        return problem(413, "too-many-bidders", "Too many bidders", f"{len(bidders)} bidders; at most {limit} per check")
+        raise TooManyBidders(f"{len(bidders)} bidders; at most {limit} per check")
     try:
-        key = signing_key(svc)
+        key = svc.keyring.active
     except Exception as exc:  # noqa: BLE001 - no usable signing key: the report cannot be issued
-        return problem(503, "signing-unavailable", "Signing key unavailable", f"the report cannot be signed: {exc}")
-    try:
-        result = check(svc, who, purpose, bidders, body.get("reference"), key)
-    except EligibilityError as exc:
-        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+        raise SigningUnavailable(f"the report cannot be signed: {exc}") from None
+    result = check(svc, who, purpose, bidders, body.get("reference"), key)
     counts = result.body["counts"]
     note(subject=bidders[0] if len(bidders) == 1 else None,
          detail={"bidders": len(bidders), "report_id": result.report_id, **counts,
@@ -90,7 +114,7 @@ def get_eligibility_report(report_id: str) -> Any:
         row = fetch_report(conn, report_id)
     # another partner's report is as good as absent: no hint that it exists
     if row is None or (not who.is_operator and row.partner_id != who.partner_id):
-        return problem(404, "report-not-found", "No such report", f"no eligibility report {report_id!r}")
+        raise ReportNotFound(f"no eligibility report {report_id!r}")
     note(purpose=row.purpose)
     return ConnexionResponse(status_code=200, mimetype="application/xml", content_type="application/xml",
                              body=row.xml, headers={"X-Report-Id": report_id})

@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
-from gateway.delivery import outbox, receipts
+from gateway.api.problems import json_response
+from gateway.delivery import outbox, receipt_store
 from gateway.delivery.outbox import STATES
+from gateway.errors import GatewayError
+
+
+class UnknownState(GatewayError):
+    status, slug, title = 400, "unknown-state", "Unknown delivery state"
+
+
+class DeliveryNotFound(GatewayError):
+    status, slug, title = 404, "delivery-not-found", "No such delivery"
+
+
+class DeliveryNotRequeuable(GatewayError):
+    status, slug, title = 409, "delivery-not-requeuable", "Delivery cannot be requeued"
 
 
 def _iso(value: Any) -> Any:
@@ -36,9 +49,9 @@ def delivery_detail(conn, row) -> dict[str, Any]:  # noqa: ANN001
         {"receipt_id": r.receipt_id, "received_at": _iso(r.received_at), "verified": r.verified,
          "duplicate": r.duplicate, "duplicate_count": r.duplicate_count, "channel": r.channel, "error": r.error,
          "content_hash": r.content_hash}
-        for r in receipts.receipts_of(conn, row.delivery_id)
+        for r in receipt_store.receipts_of(conn, row.delivery_id)
     ]
-    outcomes = {o.item_id: o for o in receipts.item_outcomes(conn, row.delivery_id)}
+    outcomes = {o.item_id: o for o in receipt_store.item_outcomes(conn, row.delivery_id)}
     body["items"] = [
         {"item_id": i.item_id, "record_uid": i.record_uid, "subject": i.subject, "kind": i.kind,
          "outcome": outcomes[i.item_id].status if i.item_id in outcomes else None,
@@ -52,7 +65,7 @@ def delivery_detail(conn, row) -> dict[str, Any]:  # noqa: ANN001
 def list_deliveries(state: str | None = None, destination: str | None = None, bulletin: str | None = None,
                     limit: int = 100, after: str | None = None):  # noqa: ANN201
     if state and state not in STATES:
-        return problem(400, "unknown-state", "Unknown delivery state", f"state must be one of {', '.join(STATES)}")
+        raise UnknownState(f"state must be one of {', '.join(STATES)}")
     with services().db.read() as conn:
         rows = outbox.list_deliveries(conn, state=state, destination=destination, bulletin=bulletin,
                                       limit=limit + 1, after=after)
@@ -66,7 +79,7 @@ def get_delivery(delivery_id: str):  # noqa: ANN201
     with services().db.read() as conn:
         row = outbox.get_delivery(conn, delivery_id)
         if row is None:
-            return problem(404, "delivery-not-found", "No such delivery", f"no delivery {delivery_id}")
+            raise DeliveryNotFound(f"no delivery {delivery_id}")
         return json_response(delivery_detail(conn, row))
 
 
@@ -75,16 +88,15 @@ def requeue_delivery(delivery_id: str):  # noqa: ANN201
     with svc.db.write() as conn:
         row = outbox.get_delivery(conn, delivery_id)
         if row is None:
-            return problem(404, "delivery-not-found", "No such delivery", f"no delivery {delivery_id}")
+            raise DeliveryNotFound(f"no delivery {delivery_id}")
         previous = row.state
         state = outbox.requeue(conn, delivery_id, svc.clock.now())
     if state is None:
-        return problem(409, "delivery-not-requeuable", "Delivery cannot be requeued",
-                       f"delivery {delivery_id} is {previous}; only dead, rejected or partially_rejected "
+        raise DeliveryNotRequeuable(f"delivery {delivery_id} is {previous}; only dead, rejected or partially_rejected "
                        "deliveries are requeued", state=previous)
     return json_response({"delivery_id": delivery_id, "previous_state": previous, "state": state, "attempts": 0})
 
 
 def rejected_items(agency: str | None = None, limit: int = 1000):  # noqa: ANN201
     with services().db.read() as conn:
-        return json_response({"items": receipts.rejected_items(conn, agency, limit=limit)})
+        return json_response({"items": receipt_store.rejected_items(conn, agency, limit=limit)})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from gateway.api.problems import PROBLEM, problem_body
+from gateway.api.problems import PROBLEM, problem_bytes
+from gateway.errors import BodyTooLarge
 
 
 class BodyLimitMiddleware:
@@ -56,9 +55,7 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _reject(self, send) -> None:  # noqa: ANN001
-        body = json.dumps(
-            problem_body(413, "body-too-large", "Request body too large", f"the limit is {self.max_bytes} bytes")
-        ).encode()
+        body = problem_bytes(BodyTooLarge(f"the limit is {self.max_bytes} bytes"))
         await send(
             {
                 "type": "http.response.start",

@@ -1,9 +1,8 @@
 """Decisions and list entries: `GET /v1/subjects/{uscc}/decisions`, `GET /v1/list-entries`,
 `GET /v1/list-entries/{entry_id}`, `POST /v1/list-entries/{entry_id}/transitions`,
-`POST /v1/incentive-applications`. Thin: parse, call `gateway.policy_service`, shape the answer.
+`POST /v1/incentive-applications`. Thin: parse, call the policy service, shape the answer.
 
-Until partner authentication arrives, the acting person is the `actor` of the body
-(default `operator`).
+The acting person is the `actor` of the body (default `operator`).
 """
 
 from __future__ import annotations
@@ -13,44 +12,21 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from gateway import policy_service
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
-from gateway.api.subjects import identifier_problem, resolve
-from gateway.domain.identifiers import IdentifierError
-from gateway.domain.policy.lifecycle import IllegalTransition
-from gateway.policy_outcomes import PolicyError
-from gateway.policy_views import api_action
+from gateway.api.problems import json_response
+from gateway.api.subjects import subject_or_404
+from gateway.errors import BadRequest
 
 DEFAULT_ACTOR = "operator"
 
 
-def _policy() -> policy_service.PolicyService:
-    return policy_service.get(services())
-
-
-def _policy_problem(exc: PolicyError):  # noqa: ANN202
-    return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
-
-
 def _subject(given: str):  # noqa: ANN202
-    """(subject row, None) or (None, problem response)."""
     with services().db.read() as conn:
-        try:
-            subject, normalized = resolve(conn, given)
-        except IdentifierError as exc:
-            return None, identifier_problem(exc, given)
-    if subject is None:
-        return None, problem(404, "subject-not-found", "Unknown subject", f"no records for {normalized}",
-                             normalized=normalized)
-    return subject, None
+        return subject_or_404(conn, given)
 
 
 def get_decisions(uscc: str) -> Any:
-    subject, failed = _subject(uscc)
-    if failed is not None:
-        return failed
-    return json_response(_policy().decisions_for(subject.id))
+    return json_response(services().policy.decisions_for(_subject(uscc).id))
 
 
 def _cursor(value: str | None) -> int:
@@ -59,7 +35,7 @@ def _cursor(value: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValueError(f"cursor {value!r} is not one this API handed out") from None
+        raise BadRequest(f"cursor {value!r} is not one this API handed out") from None
 
 
 def _next_cursor(last_id: int | None) -> str | None:
@@ -67,19 +43,14 @@ def _next_cursor(last_id: int | None) -> str | None:
 
 
 def list_entries(**query: Any) -> Any:
+    after = _cursor(query.get("cursor"))
+    before = query.get("expires_before")
     try:
-        after = _cursor(query.get("cursor"))
-        before = query.get("expires_before")
         expires_before = dt.date.fromisoformat(before) if isinstance(before, str) else before
     except ValueError as exc:
-        return problem(400, "bad-request", "Bad query", str(exc))
-    subject_id = None
-    if query.get("subject"):
-        subject, failed = _subject(query["subject"])
-        if failed is not None:
-            return failed
-        subject_id = subject.id
-    items, last = _policy().entries(
+        raise BadRequest(str(exc)) from None
+    subject_id = _subject(query["subject"]).id if query.get("subject") else None
+    items, last = services().policy.entries(
         after_id=after,
         limit=int(query.get("limit") or 100),
         list_kind=query.get("list"),
@@ -92,41 +63,16 @@ def list_entries(**query: Any) -> Any:
 
 
 def get_entry(entry_id: str) -> Any:
-    try:
-        return json_response(_policy().entry(entry_id))
-    except PolicyError as exc:
-        return _policy_problem(exc)
+    return json_response(services().policy.entry(entry_id))
 
 
 def post_transition(entry_id: str, body: dict) -> Any:
-    action = body["action"]
-    try:
-        result = _policy().transition(
-            entry_id, action, body.get("actor") or DEFAULT_ACTOR, body.get("note"), bool(body.get("fraud", False))
-        )
-    except IllegalTransition as exc:
-        allowed = [api_action(a) for a in exc.allowed]
-        return problem(
-            409,
-            "illegal-transition",
-            "Transition not allowed",
-            f"cannot {action!r} an entry in state {exc.state!r}; allowed: {', '.join(allowed) or 'none (final state)'}",
-            entry=entry_id,
-            state=exc.state,
-            action=action,
-            allowed=allowed,
-        )
-    except PolicyError as exc:
-        return _policy_problem(exc)
+    result = services().policy.transition(entry_id, body["action"], body.get("actor") or DEFAULT_ACTOR,
+                                          body.get("note"), bool(body.get("fraud", False)))
     return json_response(result.to_dict())
 
 
 def post_incentive_application(body: dict) -> Any:
-    subject, failed = _subject(body["uscc"])
-    if failed is not None:
-        return failed
-    try:
-        entry = _policy().apply_incentive(subject.id, body.get("actor") or DEFAULT_ACTOR, body.get("note"))
-    except PolicyError as exc:
-        return _policy_problem(exc)
+    subject = _subject(body["uscc"])
+    entry = services().policy.apply_incentive(subject.id, body.get("actor") or DEFAULT_ACTOR, body.get("note"))
     return json_response(entry, 201)

@@ -1,4 +1,9 @@
-"""RFC 9457 problem responses with stable types (STYLE.md: errors are part of the API)."""
+"""RFC 9457 problem responses (STYLE.md: errors are part of the API).
+
+Handlers raise a `gateway.errors.GatewayError` subclass; the one handler in `gateway.app`
+answers with `problem_response(exc)`. `json_response` is the explicit JSON answer (operations
+also declare problem+json responses, so connexion cannot guess the media type).
+"""
 
 from __future__ import annotations
 
@@ -7,44 +12,37 @@ from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
 
+from gateway.errors import GatewayError
+
 PROBLEM = "application/problem+json"
-BASE = "urn:gateway:problem:"
 
 
-class ApiProblem(Exception):
-    """Raise from a handler to answer with problem JSON."""
+def problem_response(exc: GatewayError, headers: dict[str, str] | None = None) -> ConnexionResponse:
+    body = json.dumps(exc.body(), ensure_ascii=False, default=str)
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        # the problem quotes input holding a lone surrogate (JSON can escape one, "\ud800"),
+        # which is no Unicode text at all: that input is the problem
+        from gateway.errors import BadRequest
 
-    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or title)
-        self.status, self.slug, self.title, self.detail, self.extra = status, slug, title, detail, extra
-
-    def response(self, headers: dict[str, str] | None = None) -> ConnexionResponse:
-        return problem(self.status, self.slug, self.title, self.detail, headers=headers, **self.extra)
-
-
-def problem_body(status: int, slug: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": slug if slug.startswith(("urn:", "about:", "http")) else BASE + slug, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return body
-
-
-def problem(
-    status: int, slug: str, title: str, detail: str | None = None, headers: dict[str, str] | None = None, **extra: Any
-) -> ConnexionResponse:
-    body = problem_body(status, slug, title, detail, **extra)
+        exc = BadRequest("the body holds text that is not valid Unicode (a lone surrogate)")
+        body = json.dumps(exc.body(), ensure_ascii=False)
     return ConnexionResponse(
-        status_code=status,
+        status_code=exc.status,
         mimetype=PROBLEM,
         content_type=PROBLEM,
-        body=json.dumps(body, ensure_ascii=False, default=str),
-        headers=headers or {},
+        body=body,
+        headers={**exc.headers, **(headers or {})},
     )
 
 
+def problem_bytes(exc: GatewayError) -> bytes:
+    """The body of a problem answered below the framework (ASGI middleware)."""
+    return json.dumps(exc.body(), ensure_ascii=False, default=str).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> ConnexionResponse:
-    """A JSON answer; explicit because operations also declare problem+json responses."""
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",

@@ -5,10 +5,24 @@ from __future__ import annotations
 from connexion import request
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.deliveries import DeliveryNotFound
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
+from gateway.api.problems import json_response
 from gateway.delivery.receipts import UnknownDelivery, accept_receipt
+from gateway.errors import GatewayError
 from gateway.signing.receipt import ReceiptInvalid, ReceiptMismatch
+
+
+class EmptyReceipt(GatewayError):
+    status, slug, title = 400, "empty-receipt", "Empty receipt"
+
+
+class ReceiptRefused(GatewayError):
+    status, slug, title = 422, "receipt-invalid", "Receipt not verified"
+
+
+class ReceiptNotMatching(GatewayError):
+    status, slug, title = 422, "receipt-mismatch", "Receipt does not match the bulletin"
 
 
 async def post_receipt(body=None):  # noqa: ANN001, ANN201
@@ -18,19 +32,15 @@ async def post_receipt(body=None):  # noqa: ANN001, ANN201
         data = await request.body()
     data = bytes(data)
     if not data:
-        return problem(400, "empty-receipt", "Empty receipt", "the request body holds no receipt")
+        raise EmptyReceipt("the request body holds no receipt")
     svc = services()
-    if "destinations" not in svc.extras:
-        return problem(503, "delivery-not-configured", "Delivery is not configured",
-                       "the gateway was started without destinations")
     try:
-        stored = await run_in_threadpool(accept_receipt, svc, data)
+        stored = await run_in_threadpool(accept_receipt, svc.db, svc.destinations, data, svc.clock.now())
     except UnknownDelivery as exc:
-        return problem(404, "delivery-not-found", "No such delivery", f"the receipt names delivery {exc}, "
-                       "which the gateway never made")
+        raise DeliveryNotFound(f"the receipt names delivery {exc}, which the gateway never made") from None
     except ReceiptMismatch as exc:
-        return problem(422, "receipt-mismatch", "Receipt does not match the bulletin", str(exc))
+        raise ReceiptNotMatching(str(exc)) from None
     except ReceiptInvalid as exc:
-        return problem(422, "receipt-invalid", "Receipt not verified", str(exc))
+        raise ReceiptRefused(str(exc)) from None
     return json_response({"delivery_id": stored.delivery_id, "duplicate": stored.duplicate,
                           "state": stored.state}, status=200 if stored.duplicate else 201)

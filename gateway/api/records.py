@@ -9,35 +9,56 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import services
-from gateway.api.problems import ApiProblem, json_response, problem
+from gateway.api.problems import json_response
 from gateway.api.views import record_version
+from gateway.errors import GatewayError
+from gateway.intake import repository as intake_repo
 from gateway.intake.importing import import_file
-from gateway.intake.service import IntakeError
-from gateway.store import intake_repo
 from gateway.xmlsafe import MalformedXml, UnsafeXml
+
+
+class RecordInvalid(GatewayError):
+    status, slug, title = 422, "record-invalid", "The record was rejected"
+
+
+class BatchTooLarge(GatewayError):
+    status, slug, title = 413, "batch-too-large", "Too many records"
+
+
+class EmptyFile(GatewayError):
+    status, slug, title = 400, "empty-file", "Empty file"
+
+
+class UnsafeXmlRefused(GatewayError):
+    status, slug, title = 400, "unsafe-xml", "XML refused"
+
+
+class MalformedXmlRefused(GatewayError):
+    status, slug, title = 400, "malformed-xml", "Malformed XML"
+
+
+class UnreadableFile(GatewayError):
+    status, slug, title = 422, "unreadable-file", "The file could not be read"
+
+
+class RecordNotFound(GatewayError):
+    status, slug, title = 404, "record-not-found", "No such record"
 
 
 def _idempotency_key() -> str | None:
     return request.headers.get("idempotency-key")
 
 
-def _submit(agency: str, records: list[Any]):
-    try:
-        return services().intake.submit(agency, records, idempotency_key=_idempotency_key())
-    except IntakeError as exc:
-        raise ApiProblem(exc.status, exc.type, type(exc).__name__, exc.detail) from None
+def _submit(agency: str, records: list[Any]):  # noqa: ANN202
+    return services().intake.submit(agency, records, idempotency_key=_idempotency_key())
 
 
 def post_record(agency: str, body: dict) -> Any:
-    try:
-        result = _submit(agency, [body])
-    except ApiProblem as exc:
-        return exc.response()
+    result = _submit(agency, [body])
     outcome = result.outcomes[0]
     if outcome.outcome == "rejected":
         errors = [{"index": 0, **p} for p in outcome.problems]
-        return problem(422, "record-invalid", "The record was rejected", f"{len(errors)} problem(s)", errors=errors,
-                       source_record_id=outcome.source_record_id)
+        raise RecordInvalid(f"{len(errors)} problem(s)", errors=errors, source_record_id=outcome.source_record_id)
     status = 200 if outcome.outcome == "duplicate" else 201
     return json_response(outcome.to_dict(), status)
 
@@ -46,12 +67,8 @@ def post_batch(agency: str, body: dict) -> Any:
     records = body.get("records") or []
     limit = services().settings.max_batch_records
     if len(records) > limit:
-        return problem(413, "batch-too-large", "Too many records", f"{len(records)} records; at most {limit} per batch")
-    try:
-        result = _submit(agency, records)
-    except ApiProblem as exc:
-        return exc.response()
-    return json_response(result.to_dict())
+        raise BatchTooLarge(f"{len(records)} records; at most {limit} per batch")
+    return json_response(_submit(agency, records).to_dict())
 
 
 async def post_import(agency: str, kind: str | None = None, body: Any = None) -> Any:
@@ -59,7 +76,7 @@ async def post_import(agency: str, kind: str | None = None, body: Any = None) ->
     # would wait for a message that never comes (docs/notes.md)
     data = body if isinstance(body, bytes | bytearray) else (body.encode() if isinstance(body, str) else b"")
     if not data:
-        return problem(400, "empty-file", "Empty file", "the request body holds no file")
+        raise EmptyFile("the request body holds no file")
     svc = services()
     content_type = request.headers.get("content-type")
     filename = request.headers.get("x-filename")
@@ -75,13 +92,13 @@ async def post_import(agency: str, kind: str | None = None, body: Any = None) ->
             idempotency_key=_idempotency_key(),
         )
     except UnsafeXml as exc:
-        return problem(400, "unsafe-xml", "XML refused", str(exc))
+        raise UnsafeXmlRefused(str(exc)) from None
     except MalformedXml as exc:
-        return problem(400, "malformed-xml", "Malformed XML", str(exc))
-    except IntakeError as exc:
-        return problem(exc.status, exc.type, type(exc).__name__, exc.detail)
+        raise MalformedXmlRefused(str(exc)) from None
+    except GatewayError:
+        raise
     except ValueError as exc:  # the parser's refusal of a file it cannot read
-        return problem(422, "unreadable-file", "The file could not be read", str(exc))
+        raise UnreadableFile(str(exc)) from None
     if "text/csv" in (request.headers.get("accept") or ""):
         return ConnexionResponse(
             status_code=200,
@@ -97,5 +114,5 @@ def get_record(record_id: str) -> Any:
     with services().db.read() as conn:
         rows = intake_repo.record_history(conn, record_id)
     if not rows:
-        return problem(404, "record-not-found", "No such record", f"no record {record_id!r}")
+        raise RecordNotFound(f"no record {record_id!r}")
     return json_response({"record_id": record_id, "versions": [record_version(r) for r in rows]})

@@ -6,39 +6,39 @@ import re
 from typing import Any
 
 from gateway.api.deps import services
-from gateway.api.problems import json_response, problem
+from gateway.api.problems import json_response
 from gateway.api.views import subject_file
 from gateway.domain.identifiers import IdentifierError, parse_key
+from gateway.errors import GatewayError, SubjectNotFound
+from gateway.intake import repository as intake_repo
 from gateway.intake.prepare import person_key
-from gateway.store import intake_repo
 
 
-def identifier_problem(exc: IdentifierError, given: str):
-    return problem(
-        400,
-        "identifier-invalid",
-        "Invalid identifier",
-        str(exc),
-        errors=[
-            {
-                "field": getattr(exc, "field", None) or "uscc",
-                "reason": exc.code,
-                "message": str(exc),
-                **({"position": exc.position} if getattr(exc, "position", None) else {}),
-                **({"suggestion": exc.suggestion} if getattr(exc, "suggestion", None) else {}),
-            }
-        ],
-    )
+class IdentifierInvalid(GatewayError):
+    """The identifier is invalid; the problem names the rule and position."""
+
+    status, slug, title = 400, "identifier-invalid", "Invalid identifier"
+
+    @classmethod
+    def from_error(cls, exc: IdentifierError) -> IdentifierInvalid:
+        return cls(str(exc), errors=[{
+            "field": getattr(exc, "field", None) or "uscc", "reason": exc.code, "message": str(exc),
+            **({"position": exc.position} if getattr(exc, "position", None) else {}),
+            **({"suggestion": exc.suggestion} if getattr(exc, "suggestion", None) else {}),
+        }])
 
 
 _PERSON_KEY = re.compile(r"^person:[0-9a-f]{32}$")
 
 
-def resolve(conn, given: str):
-    """(subject row or None, normalised key text); raises IdentifierError."""
-    if _PERSON_KEY.match(given):  # the digest key the gateway itself hands out
-        return intake_repo.find_subject(conn, "key", given), given
-    scheme, value = parse_key(given)
+def resolve(conn, given: str):  # noqa: ANN001, ANN201
+    """(subject row or None, normalised key text); raises IdentifierInvalid."""
+    try:
+        if _PERSON_KEY.match(given):  # the digest key the gateway itself hands out
+            return intake_repo.find_subject(conn, "key", given), given
+        scheme, value = parse_key(given)
+    except IdentifierError as exc:
+        raise IdentifierInvalid.from_error(exc) from None
     if scheme == "person":  # a person's key is a digest; the number itself is never stored as a key
         key, masked = person_key(value)
         return intake_repo.find_subject(conn, "key", key), masked
@@ -47,15 +47,17 @@ def resolve(conn, given: str):
     return intake_repo.find_subject(conn, {"org": "org_code", "reg": "reg_no"}[scheme], value), value
 
 
+def subject_or_404(conn, given: str):  # noqa: ANN001, ANN201
+    subject, normalized = resolve(conn, given)
+    if subject is None:
+        raise SubjectNotFound(f"no records for {normalized}", normalized=normalized)
+    return subject
+
+
 def get_subject(uscc: str, history: bool = True) -> Any:
     svc = services()
     with svc.db.read() as conn:
-        try:
-            subject, normalized = resolve(conn, uscc)
-        except IdentifierError as exc:
-            return identifier_problem(exc, uscc)
-        if subject is None:
-            return problem(404, "subject-not-found", "Unknown subject", f"no records for {normalized}", normalized=normalized)
+        subject = subject_or_404(conn, uscc)
         identifiers, names = intake_repo.subject_aliases(conn, subject.id)
         rows = intake_repo.subject_records(conn, subject.id, include_history=history)
     return json_response(subject_file(subject, identifiers, names, rows))

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
-from gateway.api.problems import PROBLEM, problem_body
+from gateway.api.problems import PROBLEM, problem_bytes
+from gateway.errors import RequestTimeout
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,7 @@ class TimeoutMiddleware:
         await task  # finished, or started answering: let it run to the end (re-raises its error)
 
     async def _reject(self, send: Any) -> None:
-        body = json.dumps(problem_body(503, "request-timeout", "Request timed out",
-                                       f"no answer within {self.seconds:g} s; retry later")).encode()
+        body = problem_bytes(RequestTimeout(f"no answer within {self.seconds:g} s; retry later"))
         await send({"type": "http.response.start", "status": 503,
                     "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
                                 (b"retry-after", b"5")]})

@@ -1,7 +1,9 @@
 """The `gateway` command.
 
 Each module in this package adds its own sub-commands through `register(subparsers)`, so a
-capability brings its CLI with it and no central list has to be edited.
+capability brings its CLI with it and no central list has to be edited. Packages outside the
+core (the destination simulators, the demo) add theirs through the `gateway.commands` entry
+point group: the gateway imports no adapter by name.
 
 Exit codes (documented in docs/operator-guide.md):
   0 success · 1 the command ran and found something wrong (invalid code, failed verification)
@@ -15,6 +17,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 EXIT_OK, EXIT_FOUND_PROBLEMS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -33,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    for ep in sorted(entry_points(group="gateway.commands"), key=lambda e: e.name):
+        ep.load()(subparsers)
     return parser
 
 

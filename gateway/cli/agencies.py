@@ -26,7 +26,7 @@ def register(subparsers) -> None:  # noqa: ANN001
 
 
 def _add(args: argparse.Namespace) -> int:
-    from gateway.store import intake_repo
+    from gateway.intake import repository as intake_repo
 
     if not (len(args.region) == 6 and args.region.isdigit()):
         print("gateway: --region must be a 6-digit division code")
@@ -40,7 +40,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from gateway.store import intake_repo
+    from gateway.intake import repository as intake_repo
 
     svc = services_from(args)
     with svc.db.read() as conn:

@@ -77,10 +77,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def _prune(args: argparse.Namespace) -> int:
     from gateway.access import audit
-    from gateway.access.settings import access_settings
-
     svc = services_from(args)
-    days = args.days or access_settings(svc).audit_retention_days
+    days = args.days or svc.access.audit_retention_days
     now = svc.clock.now()
     with svc.db.write() as conn:
         removed = audit.prune(conn, now - dt.timedelta(days=days), now)

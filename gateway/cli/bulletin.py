@@ -45,7 +45,7 @@ def _trust(args: argparse.Namespace):
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from gateway.signing.bulletin import BulletinRejected, parse_bulletin
+    from gateway.publication.bulletin import BulletinRejected, parse_bulletin
 
     try:
         trust = _trust(args)
@@ -71,7 +71,7 @@ def verify_command(args: argparse.Namespace) -> int:
 
 def show_command(args: argparse.Namespace) -> int:
     from gateway import xmlsafe
-    from gateway.signing.bulletin import read_header, read_items
+    from gateway.publication.bulletin import read_header, read_items
     from gateway.signing.dsig import describe_signature
 
     try:

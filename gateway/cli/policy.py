@@ -19,19 +19,21 @@ from typing import Any
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
 from gateway.cli._common import add_config_option, services_from
 
-ACTIONS = ("notify", "confirm", "drop", "publish", "object", "uphold", "correct", "request-removal", "remove",
-           "expire", "revoke", "review")
+ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
+           "request-removal", "remove", "expire", "revoke", "review",
+           "uphold", "correct")  # the last two: the first release's names, kept for one release
 
 
 def register(subparsers) -> None:  # noqa: ANN001
     parser = subparsers.add_parser("policy", help="decisions under the policy profile, the daily sweep")
     sub = parser.add_subparsers(dest="policy_command", required=True)
-    rc = sub.add_parser("recompute", help="decide subjects again and propose list entries")
-    rc.add_argument("subjects", nargs="*", metavar="USCC", help="subjects (any identifier)")
-    rc.add_argument("--all", action="store_true", help="every subject with records")
+    rc = sub.add_parser("recompute", help="decide subjects again (through the change feed) and propose list entries")
+    rc.add_argument("subjects", nargs="*", metavar="USCC", help="subjects (any identifier): decided now")
+    rc.add_argument("--all", action="store_true", help="every subject: put in the change feed for the consumers")
     add_config_option(rc)
     rc.set_defaults(func=_recompute)
-    sw = sub.add_parser("sweep", help="expire entries, flag removal/reapplication windows, report overdue items")
+    sw = sub.add_parser("sweep", help="decide the subjects whose next change day has come (expiry, windows), "
+                        "report overdue items")
     sw.add_argument("--date", type=dt.date.fromisoformat, help="the day to sweep for (default: today in China)")
     add_config_option(sw)
     sw.set_defaults(func=_sweep)
@@ -61,54 +63,50 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr.set_defaults(func=_transition)
 
 
-def _service(args: argparse.Namespace) -> tuple[Any, Any]:
-    from gateway import policy_service
-
-    svc = services_from(args)
-    return svc, policy_service.get(svc)
-
-
 def _print(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _recompute(args: argparse.Namespace) -> int:
     from gateway.api.subjects import resolve
-    from gateway.domain.identifiers import IdentifierError
+    from gateway.errors import GatewayError
 
     if bool(args.all) == bool(args.subjects):
         print("gateway: give --all or one or more subjects", file=sys.stderr)
         return EXIT_USAGE
-    svc, policy = _service(args)
+    svc = services_from(args)
     if args.all:
-        result = policy.recompute_all()
-    else:
-        ids = []
-        with svc.db.read() as conn:
-            for given in args.subjects:
-                try:
-                    subject, normalized = resolve(conn, given)
-                except IdentifierError as exc:
-                    print(f"gateway: {given}: {exc}", file=sys.stderr)
-                    return EXIT_FOUND_PROBLEMS
-                if subject is None:
-                    print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
-                    return EXIT_FOUND_PROBLEMS
-                ids.append(subject.id)
-        result = policy.recompute(ids)
-    print(f"{result.subjects} subject(s), {result.decisions_changed} decision(s) changed, "
-          f"{len(result.proposed)} entr(ies) proposed")
+        print(f"{svc.policy.recompute_all()} subject(s) put in the change feed; the consumers decide them")
+        return EXIT_OK
+    ids = []
+    with svc.db.read() as conn:
+        for given in args.subjects:
+            try:
+                subject, normalized = resolve(conn, given)
+            except GatewayError as exc:
+                print(f"gateway: {given}: {exc.detail}", file=sys.stderr)
+                return EXIT_FOUND_PROBLEMS
+            if subject is None:
+                print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
+                return EXIT_FOUND_PROBLEMS
+            ids.append(subject.id)
+    result = svc.policy.recompute(ids)
+    print(f"{result.subjects} subject(s) decided, {len(result.proposed)} entr(ies) proposed")
     for uid in result.proposed:
         print(f"proposed {uid}")
-    return EXIT_OK
+    for sid, error in result.failed.items():
+        print(f"gateway: subject {sid} could not be decided: {error}", file=sys.stderr)
+    return EXIT_FOUND_PROBLEMS if result.failed else EXIT_OK
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    _, policy = _service(args)
-    result = policy.sweep(args.date)
+    svc = services_from(args)
+    result = svc.policy.sweep(args.date)
     print(" ".join(f"{k}={v}" for k, v in result.counts().items()))
     for uid in result.expired:
         print(f"expired {uid}")
+    for uid in result.basis_withdrawn:
+        print(f"basis withdrawn {uid}")
     for uid in result.removal_windows_opened:
         print(f"removal window open {uid}")
     for uid in result.reapply_windows_opened:
@@ -117,8 +115,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    _, policy = _service(args)
-    items, _ = policy.entries(limit=args.limit, list_kind=args.list_kind, state=args.state, region=args.region,
+    items, _ = services_from(args).policy.entries(limit=args.limit, list_kind=args.list_kind, state=args.state, region=args.region,
                               expires_before=args.expires_before)
     for e in items:
         if args.json:
@@ -130,30 +127,22 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from gateway.policy_outcomes import PolicyError
+    from gateway.errors import GatewayError
 
-    _, policy = _service(args)
     try:
-        _print(policy.entry(args.entry_id))
-    except PolicyError as exc:
+        _print(services_from(args).policy.entry(args.entry_id))
+    except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS
     return EXIT_OK
 
 
 def _transition(args: argparse.Namespace) -> int:
-    from gateway.domain.policy.lifecycle import IllegalTransition
-    from gateway.policy_outcomes import PolicyError
-    from gateway.policy_views import api_action
+    from gateway.errors import GatewayError
 
-    _, policy = _service(args)
     try:
-        result = policy.transition(args.entry_id, args.action, args.actor, args.note, args.fraud)
-    except IllegalTransition as exc:
-        allowed = ", ".join(api_action(a) for a in exc.allowed) or "none (final state)"
-        print(f"gateway: cannot {args.action} an entry in state {exc.state}; allowed: {allowed}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
-    except PolicyError as exc:
+        result = services_from(args).policy.transition(args.entry_id, args.action, args.actor, args.note, args.fraud)
+    except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS
     _print(result.to_dict())

@@ -1,16 +1,22 @@
-"""`gateway run` (everything in one process) and `gateway serve` (the HTTP API only)."""
+"""`gateway run` (everything in one process) and `gateway serve` (the HTTP API only).
+
+`gateway run --demo` asks the installed demo (entry point `gateway.demo`, shipped with the
+adapters) to start its destination simulators on loopback and feed `examples/` through them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from importlib.metadata import entry_points
 
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli import EXIT_USAGE
+from gateway.cli._common import add_config_option, settings_from
 
 
 def register(subparsers) -> None:  # noqa: ANN001
     for name, helptext in (
-        ("run", "run the gateway: API and, as they are configured, workers and scheduler (the default layout)"),
+        ("run", "run the gateway: the API, the change-feed consumer, the delivery worker and the scheduler"),
         ("serve", "run the HTTP API only"),
     ):
         parser = subparsers.add_parser(name, help=helptext)
@@ -23,32 +29,50 @@ def register(subparsers) -> None:  # noqa: ANN001
         parser.set_defaults(func=_serve, layout=name)
 
 
+def _demo():  # noqa: ANN202
+    found = [ep for ep in entry_points(group="gateway.demo") if ep.name == "demo"]
+    return found[0].load() if found else None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.bootstrap import build
     from gateway.logging_setup import configure_logging
+    from gateway.runtime import Background
+    from gateway.store import migrate
 
-    services = services_from(args)
-    settings = services.settings
+    settings = settings_from(args)
     configure_logging(settings.log_level, settings.log_json)
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    demo = None
     if getattr(args, "demo", False):
-        from gateway.demo import install_demo
-
-        install_demo(services)
-    for hook in services.extras.get("run_hooks", []) if args.layout == "run" else []:
-        hook(services)
+        prepare = _demo()
+        if prepare is None:
+            print("gateway run --demo: the demo is not installed (pip install -e .)", flush=True)
+            return EXIT_USAGE
+        demo = prepare(settings)
+    services = build(settings, destinations=demo.registry if demo else None,
+                     keyring=demo.keyring if demo else None)
+    if settings.should_migrate_on_start:
+        migrate.upgrade(services.db)
+    background = None
+    if args.layout == "run":
+        background = Background(services, extras=[demo.feeder] if demo else [],
+                                announce=lambda m: logging.getLogger("gateway.scheduler").info("%s", m)).start()
     app = create_app(services)
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False, log_config=None,
-                            timeout_graceful_shutdown=10)
-    server = _AnnouncingServer(config, database=_describe(settings.database_url))
-    server.run()
-    from gateway.scheduler import stop_scheduler
-
-    stop_scheduler(services)
-    services.close()
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+                            log_config=None, timeout_graceful_shutdown=10)
+    try:
+        _AnnouncingServer(config, database=_describe(settings.database_url)).run()
+    finally:
+        if background is not None:
+            background.stop()
+        if demo is not None:
+            demo.stop()
+        services.close()
     return 0
 
 

@@ -33,23 +33,21 @@ def register(subparsers) -> None:  # noqa: ANN001
 def _main(args: argparse.Namespace) -> int:
     from gateway import scheduler as sched
     from gateway.logging_setup import configure_logging
+    from gateway.scheduler import runs
 
     services = services_from(args)
     configure_logging(services.settings.log_level, services.settings.log_json)
     try:
         if args.rerun:
             job, slot = args.rerun
-            sched.rerun(services, job, slot, services.clock.now())
+            runs.rerun(services.db, job, slot, services.clock.now())
             print(f"{job} {slot}: will run at the leader's next runner pass")
             return EXIT_OK
-        jobs = sched.build_jobs(services)
+        jobs = services.jobs()
         if args.list:
             return _list(services, jobs)
         if args.once:
-            runner = sched.default_runner_id()
-            for job in jobs:
-                sched.tick(services, job, runner, run=False)
-            for job, slot, outcome in sched.run_pending(services, jobs, runner):
+            for job, slot, outcome in sched.run_once(services.db, services.clock, jobs):
                 print(f"{job} {slot}: {outcome}")
             return EXIT_OK
         if args.retry_seconds <= 0:
@@ -66,7 +64,8 @@ def _forever(services, jobs, retry_seconds: float) -> int:  # noqa: ANN001
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    scheduler = sched.Scheduler(services, jobs=jobs, retry_seconds=retry_seconds, announce=lambda m: print(m, flush=True))
+    scheduler = sched.Scheduler(services.db, services.clock, jobs, retry_seconds=retry_seconds,
+                                announce=lambda m: print(m, flush=True))
     scheduler.start()
     done.wait()
     scheduler.stop()
@@ -75,17 +74,13 @@ def _forever(services, jobs, retry_seconds: float) -> int:  # noqa: ANN001
 
 
 def _list(services, jobs) -> int:  # noqa: ANN001
-    from sqlalchemy import select
-
     from gateway import scheduler as sched
-    from gateway.store.publication_tables import scheduled_runs as runs
+    from gateway.scheduler import runs
 
     now = services.clock.now()
     for job in jobs:
         nxt = job.trigger.get_next_fire_time(None, now.astimezone(sched.CHINA))
         print(f"{job.name:32} next {nxt.isoformat() if nxt else '-':28} slot now {job.slot_for(now) or '-'}")
-    with services.db.read() as conn:
-        rows = conn.execute(select(runs).order_by(runs.c.id.desc()).limit(20)).all()
-    for r in rows:
+    for r in runs.latest(services.db, 20):
         print(f"  {r.job:30} {r.slot:20} {r.outcome or ('running' if r.started_at else 'enqueued'):9} {r.detail or ''}")
     return EXIT_OK

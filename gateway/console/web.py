@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gateway.errors import Forbidden, GatewayError, NotFound, Unauthenticated
+
 HERE = Path(__file__).parent
 COOKIE = "gw_console"
 PREFIX = "/console"
@@ -73,8 +75,7 @@ class ConsoleMiddleware:
             name = path.removeprefix(PREFIX + "/static/")
             if name in STATIC:
                 return FileResponse(HERE / "static" / name, media_type=STATIC[name])
-        return JSONResponse({"type": "urn:gateway:problem:not-found", "title": "Not found", "status": 404},
-                            status_code=404, media_type="application/problem+json")
+        return _problem(NotFound(f"no console page {path}"))
 
     def _login_page(self, error: str | None = None, status: int = 200) -> HTMLResponse:
         message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
@@ -112,11 +113,11 @@ class ConsoleMiddleware:
         request = Request(scope, receive)
         key = request.cookies.get(COOKIE)
         if not key:
-            await _problem(401, "unauthenticated", "Not logged in", "log in at /console")(scope, receive, send)
+            await _problem(Unauthenticated("not logged in: log in at /console",
+                                           headers={"WWW-Authenticate": 'Cookie realm="console"'}))(scope, receive, send)
             return
         if request.headers.get("x-console") != "1":
-            await _problem(403, "forbidden", "Console header missing",
-                           "console API calls carry X-Console: 1")(scope, receive, send)
+            await _problem(Forbidden("console API calls carry X-Console: 1"))(scope, receive, send)
             return
         path = "/" + scope["path"].removeprefix(API_PREFIX)
         await self.app(self._api_scope(scope, scope["method"], path, key, scope.get("query_string", b"")),
@@ -149,6 +150,6 @@ class ConsoleMiddleware:
         return captured["status"], payload
 
 
-def _problem(status: int, slug: str, title: str, detail: str) -> Response:
-    return JSONResponse({"type": f"urn:gateway:problem:{slug}", "title": title, "status": status, "detail": detail},
-                        status_code=status, media_type="application/problem+json")
+def _problem(error: GatewayError) -> Response:
+    return JSONResponse(error.body(), status_code=error.status, media_type="application/problem+json",
+                        headers=error.headers)

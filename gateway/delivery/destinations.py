@@ -147,6 +147,7 @@ class DestinationRegistry:
         self.source = source
         self._adapters: dict[str, Destination] = {}
         self._trust: dict[str, Trust] = {}
+        self.report_to: str | None = None  # where the monthly report goes (top-level `report_to:`)
 
     def __contains__(self, name: object) -> bool:
         return name in self.configs
@@ -164,6 +165,10 @@ class DestinationRegistry:
         """The adapter instance for `name` (built on first use)."""
         if name not in self._adapters:
             config = self.get(name)
+            if self.keys_dir is not None and "keys_dir" not in config.options:
+                # adapters that sign (a webhook signature, the local recorder's receipts) use the
+                # gateway's keyring unless their options name another
+                config = config.model_copy(update={"options": {**config.options, "keys_dir": str(self.keys_dir)}})
             factory = load_adapter_factory(config.adapter)
             adapter = factory(config)
             if not isinstance(adapter, Destination):
@@ -207,7 +212,8 @@ class DestinationRegistry:
 
 
 def load_destinations(path: Path | str | None = None, *, keys_dir: Path | None = None) -> DestinationRegistry:
-    """Read and validate the destinations file (a missing file means no destinations)."""
+    """Read and validate the destinations file (a missing file means no destinations); every
+    adapter named must import (checked here, at start, not at the first push)."""
     path = Path(path) if path else destinations_file()
     if not path.exists():
         if path != DEFAULT_FILE:
@@ -217,5 +223,9 @@ def load_destinations(path: Path | str | None = None, *, keys_dir: Path | None =
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DestinationConfigError(f"{path}: {exc}") from None
-    return DestinationRegistry(parse_destinations(data, str(path)), keys_dir=keys_dir, source=str(path))
+    registry = DestinationRegistry(parse_destinations(data, str(path)), keys_dir=keys_dir, source=str(path))
+    for name in registry.names(enabled_only=False):
+        load_adapter_factory(registry.get(name).adapter)
+    registry.report_to = data.get("report_to") if isinstance(data, dict) else None
+    return registry
 

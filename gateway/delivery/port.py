@@ -1,7 +1,7 @@
 """The destination port: what every adapter implements and what the worker calls.
 
 An adapter (`adapters/credit_china`, `adapters/enterprise_publicity`, `adapters/bureaus`,
-`gateway.delivery.local_destination`) is a `Destination`: it pushes one signed bulletin
+`adapters.local.recorder`) is a `Destination`: it pushes one signed bulletin
 (`OutgoingDelivery`) and answers with a `PushResult` that classifies what happened. The
 worker never looks at HTTP itself; it acts on the class:
 

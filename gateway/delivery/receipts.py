@@ -1,5 +1,5 @@
-"""Receipts: verify a destination's signed receipt for a delivery, store it with its per-item
-outcomes, and settle the delivery.
+"""Receipts: verify a destination's signed receipt for a delivery, then store and settle it
+(`gateway.delivery.receipt_store` holds the statements).
 
 A receipt arrives three ways: in the push response (`sync`), posted by the destination to
 `POST /v1/receipts` (`async`), or fetched by `query_receipt` when it is overdue (`query`).
@@ -24,96 +24,45 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from typing import Any
 
 from gateway.delivery import outbox
-from gateway.delivery.outbox import State
+from gateway.delivery.destinations import DestinationRegistry, load_adapter_factory
+from gateway.delivery.receipt_store import (
+    StoredReceipt,
+    SyncReceipt,
+    UnknownDelivery,
+    awaiting,
+    content_hash,
+    flag_overdue,
+    item_outcomes,
+    receipts_of,
+    rejected_items,
+    settle_batch,
+    state_for,
+    store_receipt,
+)
 from gateway.signing.dsig import ReferenceDigest, reference_digests
-from gateway.signing.receipt import Outcome, ReceiptInvalid, VerifiedReceipt, verify_receipt
-from gateway.store.delivery_tables import bulletin_items, deliveries, receipt_items, receipts
-from gateway.store.tables import agencies, records
+from gateway.signing.receipt import ReceiptInvalid, VerifiedReceipt, verify_receipt
+from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 RECEIPT_NS = "urn:safety-credit:receipt:1"
-SETTLED = frozenset({State.ACKNOWLEDGED, State.PARTIALLY_REJECTED, State.REJECTED})
+
+__all__ = ["OverdueReport", "StoredReceipt", "SyncReceipt", "UnknownDelivery", "accept_receipt",
+           "check_overdue_receipts", "content_hash", "item_outcomes", "receipts_of", "rejected_items",
+           "settle_batch", "state_for", "store_receipt", "verify_for_delivery"]
 
 
-class UnknownDelivery(LookupError):
-    """A receipt names a delivery the gateway never made."""
-
-
-@dataclass(frozen=True)
-class StoredReceipt:
-    receipt_pk: int | None
-    delivery_id: str
-    verified: bool
-    duplicate: bool
-    state: str | None  # the delivery's state after this receipt (None: unchanged)
-    error: str | None = None
-
-
-def state_for(outcomes: Sequence) -> str:
-    rejected = sum(1 for o in outcomes if str(o.status) == Outcome.REJECTED)
-    if rejected == 0:
-        return State.ACKNOWLEDGED
-    return State.REJECTED if rejected == len(outcomes) else State.PARTIALLY_REJECTED
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def verify_for_delivery(data: bytes, trust, signed_bulletin: bytes | Sequence[ReferenceDigest], *,  # noqa: ANN001
+def verify_for_delivery(data: bytes, trust: Any, signed_bulletin: bytes | Sequence[ReferenceDigest], *,
                         delivery_id: str, bulletin_id: str, now: dt.datetime | None = None) -> VerifiedReceipt:
     """verify_receipt against the bulletin's own reference digests (raises ReceiptInvalid)."""
     digests = reference_digests(signed_bulletin) if isinstance(signed_bulletin, bytes) else signed_bulletin
     return verify_receipt(data, trust, digests, expected_bulletin_id=bulletin_id, expected_delivery_id=delivery_id,
                           now=now)
-
-
-def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: VerifiedReceipt | None,
-                  channel: str, now: dt.datetime, error: str | None = None) -> StoredReceipt:
-    """Store a receipt (verified or not) and settle the delivery if it is the first valid one."""
-    r = receipts.c
-    digest = content_hash(data)
-    match = r.content_hash == digest
-    if verified is not None and verified.receipt_id:
-        match = or_(match, and_(r.receipt_id == verified.receipt_id, r.verified.is_(True)))
-    existing = conn.execute(select(r.id).where(r.delivery_id == delivery_id, match)).first()
-    if existing is not None:
-        conn.execute(update(receipts).where(r.id == existing.id)
-                     .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-        return StoredReceipt(existing.id, delivery_id, verified is not None, True, None, error)
-    delivery = conn.execute(select(deliveries.c.state).where(deliveries.c.delivery_id == delivery_id)).first()
-    if delivery is None:
-        raise UnknownDelivery(delivery_id)
-    settled_already = delivery.state in SETTLED
-    pk = conn.execute(insert(receipts).values(
-        delivery_id=delivery_id, receipt_id=verified.receipt_id if verified else None, received_at=now,
-        signed=data, content_hash=digest, verified=verified is not None, duplicate=settled_already and verified is not None,
-        duplicate_count=0, error=error, channel=channel,
-    ).returning(r.id)).scalar_one()
-    if verified is None:
-        conn.execute(update(deliveries).where(deliveries.c.delivery_id == delivery_id)
-                     .values(bad_receipts=deliveries.c.bad_receipts + 1, last_error=f"bad receipt: {error}",
-                             updated_at=now))
-        return StoredReceipt(pk, delivery_id, False, False, None, error)
-    if verified.outcomes:
-        conn.execute(insert(receipt_items), [
-            {"receipt_pk": pk, "item_id": o.item_id, "delivery_id": delivery_id, "status": str(o.status),
-             "code": o.code, "message": o.message}
-            for o in verified.outcomes
-        ])
-    if settled_already:
-        return StoredReceipt(pk, delivery_id, True, True, None)
-    state = state_for(verified.outcomes)
-    outbox.set_receipt_state(conn, delivery_id=delivery_id, state=state, now=now)
-    return StoredReceipt(pk, delivery_id, True, False, state)
 
 
 def _peek_delivery_id(data: bytes) -> str | None:
@@ -126,15 +75,14 @@ def _peek_delivery_id(data: bytes) -> str | None:
     return root.findtext(f"{{{RECEIPT_NS}}}DeliveryId")
 
 
-def accept_receipt(services, data: bytes, *, channel: str = "async") -> StoredReceipt:  # noqa: ANN001
+def accept_receipt(db: Database, registry: DestinationRegistry, data: bytes, now: dt.datetime, *,
+                   channel: str = "async") -> StoredReceipt:
     """A receipt posted by a destination (`POST /v1/receipts`): find its delivery, verify
     against that destination's pinned trust, store. Raises UnknownDelivery, ReceiptInvalid."""
     delivery_id = _peek_delivery_id(data)
     if not delivery_id:
         raise ReceiptInvalid("not a receipt: no DeliveryId")
-    registry = services.extras["destinations"]
-    now = services.clock.now()
-    with services.db.read() as conn:
+    with db.read() as conn:
         row = outbox.get_delivery(conn, delivery_id)
         if row is None:
             raise UnknownDelivery(delivery_id)
@@ -143,53 +91,12 @@ def accept_receipt(services, data: bytes, *, channel: str = "async") -> StoredRe
         verified = verify_for_delivery(data, registry.trust(row.destination), bytes(bulletin.signed),
                                        delivery_id=delivery_id, bulletin_id=row.bulletin_id, now=now)
     except ReceiptInvalid as exc:
-        with services.db.write() as conn:
+        with db.write() as conn:
             store_receipt(conn, delivery_id=delivery_id, data=data, verified=None, channel=channel, now=now,
                           error=str(exc))
         raise
-    with services.db.write() as conn:
+    with db.write() as conn:
         return store_receipt(conn, delivery_id=delivery_id, data=data, verified=verified, channel=channel, now=now)
-
-
-def receipts_of(conn: Connection, delivery_id: str) -> list:
-    r = receipts.c
-    return conn.execute(select(receipts).where(r.delivery_id == delivery_id).order_by(r.id)).all()
-
-
-def item_outcomes(conn: Connection, delivery_id: str) -> list:
-    """Per-item outcomes from the verified receipts of a delivery (latest receipt wins)."""
-    ri, r = receipt_items.c, receipts.c
-    rows = conn.execute(
-        select(ri.item_id, ri.status, ri.code, ri.message, ri.receipt_pk)
-        .join(receipts, r.id == ri.receipt_pk)
-        .where(ri.delivery_id == delivery_id, r.verified.is_(True))
-        .order_by(ri.receipt_pk)
-    ).all()
-    latest = {row.item_id: row for row in rows}
-    return [latest[k] for k in sorted(latest)]
-
-
-def rejected_items(conn: Connection, agency: str | None = None, *, limit: int = 1000) -> list[dict]:
-    """Items a destination rejected, with their delivery, record and source agency.
-
-    `agency` is an agency code (agencies.code): only items whose record it sent.
-    """
-    ri, bi, d = receipt_items.c, bulletin_items.c, deliveries.c
-    stmt = (
-        select(ri.delivery_id, d.destination, d.bulletin_id, ri.item_id, ri.code, ri.message, bi.record_uid,
-               bi.subject, bi.kind, agencies.c.code.label("agency"))
-        .select_from(receipt_items)
-        .join(deliveries, d.delivery_id == ri.delivery_id)
-        .join(bulletin_items, and_(bi.bulletin_id == d.bulletin_id, bi.item_id == ri.item_id))
-        .outerjoin(records, records.c.uid == bi.record_uid)
-        .outerjoin(agencies, agencies.c.id == records.c.agency_id)
-        .where(ri.status == Outcome.REJECTED)
-        .order_by(ri.delivery_id, ri.item_id)
-        .limit(limit)
-    )
-    if agency:
-        stmt = stmt.where(agencies.c.code == agency)
-    return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
 # --- overdue receipts ------------------------------------------------------------------
@@ -202,13 +109,10 @@ class OverdueReport:
     flagged: list[str] | None = None
 
 
-async def check_overdue_receipts_async(services, now: dt.datetime) -> OverdueReport:  # noqa: ANN001
-    registry = services.extras["destinations"]
-    d = deliveries.c
+async def check_overdue_receipts_async(db: Database, registry: DestinationRegistry, now: dt.datetime) -> OverdueReport:
     report = OverdueReport(flagged=[])
-    with services.db.read() as conn:
-        waiting = conn.execute(select(d.delivery_id, d.bulletin_id, d.destination, d.sent_at, d.receipt_overdue)
-                               .where(d.state == State.AWAITING_RECEIPT)).all()
+    with db.read() as conn:
+        waiting = awaiting(conn)
     overdue = []
     for row in waiting:
         if row.destination not in registry:
@@ -216,18 +120,16 @@ async def check_overdue_receipts_async(services, now: dt.datetime) -> OverdueRep
         timeout = registry.get(row.destination).receipt_timeout_seconds
         if row.sent_at is not None and row.sent_at + dt.timedelta(seconds=timeout) <= now:
             overdue.append(row)
-    adapters: dict[str, object] = {}
+    adapters: dict[str, Any] = {}
     try:
         for row in overdue:
             config = registry.get(row.destination)
             if row.destination not in adapters:  # a fresh adapter: this may run on another loop
-                from gateway.delivery.destinations import load_adapter_factory
-
                 adapters[row.destination] = load_adapter_factory(config.adapter)(config)
             report.queried += 1
             data = await adapters[row.destination].query_receipt(row.delivery_id, row.bulletin_id)
             if data:
-                with services.db.read() as conn:
+                with db.read() as conn:
                     signed = bytes(outbox.get_bulletin(conn, row.bulletin_id).signed)
                 try:
                     verified = verify_for_delivery(data, registry.trust(row.destination), signed,
@@ -235,17 +137,14 @@ async def check_overdue_receipts_async(services, now: dt.datetime) -> OverdueRep
                     error = None
                 except ReceiptInvalid as exc:
                     verified, error = None, str(exc)
-                with services.db.write() as conn:
+                with db.write() as conn:
                     stored = store_receipt(conn, delivery_id=row.delivery_id, data=data, verified=verified,
                                            channel="query", now=now, error=error)
                 if stored.state is not None:
                     report.settled += 1
                     continue
-            with services.db.write() as conn:
-                conn.execute(update(deliveries).where(d.delivery_id == row.delivery_id,
-                                                      d.state == State.AWAITING_RECEIPT)
-                             .values(receipt_overdue=True, updated_at=now,
-                                     last_error="receipt overdue: re-queried, none received"))
+            with db.write() as conn:
+                flag_overdue(conn, row.delivery_id, now)
             report.flagged.append(row.delivery_id)
             log.warning("receipt overdue for delivery %s to %s (sent %s)", row.delivery_id, row.destination,
                         row.sent_at)
@@ -255,81 +154,6 @@ async def check_overdue_receipts_async(services, now: dt.datetime) -> OverdueRep
     return report
 
 
-def check_overdue_receipts(services, now: dt.datetime) -> OverdueReport:  # noqa: ANN001
+def check_overdue_receipts(db: Database, registry: DestinationRegistry, now: dt.datetime) -> OverdueReport:
     """Scheduler entry point (a plain function; runs its own event loop)."""
-    return asyncio.run(check_overdue_receipts_async(services, now))
-
-
-# --- the worker's batched path ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncReceipt:
-    delivery_id: str
-    data: bytes
-    verified: VerifiedReceipt
-
-
-def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datetime) -> dict[str, str | None]:
-    """Store many verified synchronous receipts in a few statements; returns delivery → new
-    state (None when the receipt was a duplicate or the delivery was already settled)."""
-    if not entries:
-        return {}
-    r, d = receipts.c, deliveries.c
-    ids = list({e.delivery_id for e in entries})
-    seen: set[tuple[str, str]] = set()
-    settled: set[str] = set()
-    from gateway.store.sql import chunks
-
-    for part in chunks(ids):
-        for row in conn.execute(select(r.delivery_id, r.content_hash, r.receipt_id).where(r.delivery_id.in_(part))):
-            seen.add((row.delivery_id, row.content_hash))
-            if row.receipt_id:
-                seen.add((row.delivery_id, "id:" + row.receipt_id))
-        for row in conn.execute(select(d.delivery_id).where(d.delivery_id.in_(part), d.state.in_(tuple(SETTLED)))):
-            settled.add(row.delivery_id)
-    out: dict[str, str | None] = {}
-    fresh: list[tuple[SyncReceipt, str]] = []
-    for e in entries:
-        digest = content_hash(e.data)
-        keys = {(e.delivery_id, digest), (e.delivery_id, "id:" + e.verified.receipt_id)}
-        if keys & seen:
-            conn.execute(update(receipts).where(r.delivery_id == e.delivery_id,
-                                                or_(r.content_hash == digest, r.receipt_id == e.verified.receipt_id))
-                         .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-            out[e.delivery_id] = None
-            continue
-        seen |= keys
-        fresh.append((e, digest))
-    if not fresh:
-        return out
-    pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
-        {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
-         "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
-         "error": None, "channel": "sync"}
-        for e, digest in fresh
-    ]).all()
-    items = [
-        {"receipt_pk": pk.id, "item_id": o.item_id, "delivery_id": e.delivery_id, "status": str(o.status),
-         "code": o.code, "message": o.message}
-        for (e, _), pk in zip(fresh, pks, strict=True) for o in e.verified.outcomes
-    ]
-    for part in chunks(items, 150):
-        conn.execute(insert(receipt_items), part)
-    by_state: dict[str, list[str]] = {}
-    for e, _ in fresh:
-        if e.delivery_id in settled:
-            out[e.delivery_id] = None
-        else:
-            state = state_for(e.verified.outcomes)
-            by_state.setdefault(state, []).append(e.delivery_id)
-            out[e.delivery_id] = state
-    for state, dids in by_state.items():
-        for part in chunks(dids):
-            conn.execute(
-                update(deliveries)
-                .where(d.delivery_id.in_(part), d.state.notin_(tuple(outbox.FINAL_STATES)))
-                .values(state=state, lease_owner=None, lease_expires_at=None, acknowledged_at=now, updated_at=now,
-                        receipt_overdue=False, sent_at=func.coalesce(d.sent_at, now), last_error=None)
-            )
-    return out
+    return asyncio.run(check_overdue_receipts_async(db, registry, now))

@@ -40,7 +40,8 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gateway.delivery import breaker, outbox, receipts
+from gateway.clock import Clock
+from gateway.delivery import breaker, breaker_store, outbox, receipts
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
 from gateway.delivery.outbox import AttemptRecord, Claimed, State
 from gateway.delivery.port import Destination, OutgoingDelivery, PushResult, PushStatus
@@ -48,6 +49,7 @@ from gateway.delivery.ratelimit import TokenBucket
 from gateway.delivery.retry import RetryPolicy
 from gateway.signing.dsig import ReferenceDigest, reference_digests
 from gateway.signing.receipt import ReceiptInvalid, VerifiedReceipt
+from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,10 @@ def default_worker_id() -> str:
 class Worker:
     def __init__(
         self,
-        services,  # noqa: ANN001
+        db: Database,
+        clock: Clock,
+        registry: DestinationRegistry,
         *,
-        registry: DestinationRegistry | None = None,
         worker_id: str | None = None,
         poll_interval: float = 0.2,
         reap_interval: float = 1.0,
@@ -95,8 +98,9 @@ class Worker:
         flush_max: int = 500,
         random: Callable[[], float] | None = None,
     ) -> None:
-        self.services = services
-        self.registry = registry or services.extras["destinations"]
+        self.db = db
+        self.clock = clock
+        self.registry = registry
         self.worker_id = worker_id or default_worker_id()
         self.poll_interval = poll_interval
         self.reap_interval = reap_interval
@@ -116,7 +120,7 @@ class Worker:
     # --- plumbing ---------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        return self.services.clock.now()
+        return self.clock.now()
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -124,7 +128,7 @@ class Worker:
 
     def _write(self, fn: Callable[..., Any]) -> Callable[[], Any]:
         def run() -> Any:
-            with self.services.db.write() as conn:
+            with self.db.write() as conn:
                 return fn(conn)
         return run
 
@@ -176,7 +180,7 @@ class Worker:
             if reaped:
                 self.counters["reaped"] += len(reaped)
                 log.info("worker %s: %d expired leases returned to pending", self.worker_id, len(reaped))
-        states = await self._db(self._read(breaker.load_all))
+        states = await self._db(self._read(breaker_store.load_all))
         claimed_any = False
         for name in self.registry.names():
             lane = self._lane(name)
@@ -193,7 +197,7 @@ class Worker:
             if admission is breaker.Admission.PROBE:
                 if lane.inflight:
                     continue
-                won = await self._db(self._write(lambda c, n=name, ln=lane: breaker.try_start_probe(c, n, self.now(), ln.breaker)))
+                won = await self._db(self._write(lambda c, n=name, ln=lane: breaker_store.try_start_probe(c, n, self.now(), ln.breaker)))
                 if not won:
                     continue
                 limit = 1
@@ -213,7 +217,7 @@ class Worker:
 
     def _read(self, fn: Callable[..., Any]) -> Callable[[], Any]:
         def run() -> Any:
-            with self.services.db.read() as conn:
+            with self.db.read() as conn:
                 return fn(conn)
         return run
 
@@ -367,9 +371,9 @@ class Worker:
                 if ok:
                     successes += 1
                 else:
-                    breaker.record_failure(conn, destination, now, policy, error)
+                    breaker_store.record_failure(conn, destination, now, policy, error)
             if successes and events[-1][0]:
-                breaker.record_success(conn, destination, now)
+                breaker_store.record_success(conn, destination, now)
 
     # --- shutdown ---------------------------------------------------------------------
 
@@ -415,13 +419,10 @@ async def _first(*aws) -> None:  # noqa: ANN002
             t.cancel()
 
 
-async def run_worker(services, stop_event: asyncio.Event, **kw: Any) -> Worker:  # noqa: ANN001
+async def run_worker(db: Database, clock: Clock, registry: DestinationRegistry, stop_event: asyncio.Event,
+                     **kw: Any) -> Worker:
     """Run a delivery worker until `stop_event` is set (for `gateway run` and `gateway worker`)."""
-    if "destinations" not in services.extras:
-        from gateway.delivery import install
-
-        install(services)
-    worker = Worker(services, **kw)
+    worker = Worker(db, clock, registry, **kw)
     log.info("delivery worker %s started (destinations: %s)", worker.worker_id,
              ", ".join(worker.registry.names()) or "none")
     await worker.run(stop_event)

@@ -1,7 +1,10 @@
 """Record intake: the use case behind `POST /v1/records`, `:batch`, `:import` and `gateway import`.
 
 One batch is one transaction: valid records are stored even when others in the batch are
-rejected, and a crash part-way leaves nothing half-written. Each record is idempotent per
+rejected, and a crash part-way leaves nothing half-written. The same transaction puts every
+subject whose records changed into the change feed (`gateway.changes.feed`), so what follows
+(decisions, lists, the standing, publication) is decided for each of them exactly once, by
+the feed's consumer, even across a crash. Each record is idempotent per
 (source agency, source record id): the same content again is a `duplicate`; different
 content is a new version that `supersedes` the old one; a withdrawal retracts it.
 A whole request is also idempotent by its `Idempotency-Key`.
@@ -12,41 +15,36 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from gateway.changes import feed
 from gateway.clock import Clock
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.records import FieldProblem
+from gateway.errors import GatewayError
+from gateway.intake import repository as repo
 from gateway.intake.prepare import Prepared, Rejected, prepare
-from gateway.store import intake_repo as repo
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
 
-class IntakeError(Exception):
-    """A request-level failure (not one record's): carries an HTTP status and a problem type."""
+class IntakeError(GatewayError):
+    """A request-level failure (not one record's)."""
 
-    status = 422
-    type = "about:blank"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status, slug, title = 422, "intake-error", "Intake error"
 
 
 class UnknownAgency(IntakeError):
-    status = 422
-    type = "urn:gateway:problem:unknown-agency"
+    status, slug, title = 422, "unknown-agency", "Unknown agency"
 
 
 class IdempotencyKeyReused(IntakeError):
-    status = 409
-    type = "urn:gateway:problem:idempotency-key-reused"
+    status, slug, title = 409, "idempotency-key-reused", "Idempotency key reused"
 
 
 @dataclass
@@ -101,26 +99,6 @@ class IntakeService:
     clock: Clock
     calendar: WorkingCalendar
     deadline_working_days: int = 7
-    # after each stored batch, with the ids of subjects whose records changed: capabilities
-    # subscribe (policy recompute, publication queueing); `on_change` is one more, for callers
-    listeners: list[Callable[[set[int]], None]] = field(default_factory=list)
-    on_change: Callable[[set[int]], None] | None = None
-
-    def subscribe(self, listener: Callable[[set[int]], None]) -> None:
-        """Call `listener(subject_ids)` after every batch that changed records (once per listener)."""
-        if listener not in self.listeners:
-            self.listeners.append(listener)
-
-    def _notify(self, changed: set[int]) -> None:
-        # the batch is committed: a failing listener is logged, never turned into a failed
-        # intake (the daily sweeps recompute and re-queue whatever it missed)
-        for listener in [*self.listeners, self.on_change]:
-            if listener is None:
-                continue
-            try:
-                listener(changed)
-            except Exception:
-                log.exception("intake listener %r failed for %d subject(s)", listener, len(changed))
 
     def submit(
         self, agency_code: str, raw_records: Sequence[Any], *, idempotency_key: str | None = None
@@ -141,14 +119,11 @@ class IntakeService:
         req_hash = request_hash(agency_code, raw_records) if idempotency_key else ""
         for attempt in range(3):  # concurrent writers of the same source record: retry on the unique key
             try:
-                result, changed = self._store(agency_code, prepared, rejected, idempotency_key, req_hash)
-                break
+                return self._store(agency_code, prepared, rejected, idempotency_key, req_hash)
             except IntegrityError:
                 if attempt == 2 or self.db.is_sqlite:
                     raise
-        if changed:
-            self._notify(changed)
-        return result
+        raise AssertionError("unreachable")
 
     def _store(
         self,
@@ -157,7 +132,7 @@ class IntakeService:
         rejected: list[Outcome],
         idempotency_key: str | None,
         req_hash: str,
-    ) -> tuple[IntakeResult, set[int]]:
+    ) -> IntakeResult:
         now = self.clock.now()
         outcomes: dict[int, Outcome] = {o.index: o for o in rejected}
         with self.db.write() as conn:
@@ -172,12 +147,7 @@ class IntakeService:
                             f"Idempotency-Key {idempotency_key!r} was used for a different request"
                         )
                     stored = seen.response
-                    return (
-                        IntakeResult(
-                            stored["batch_id"], [Outcome(**o) for o in stored["results"]], replayed=True
-                        ),
-                        set(),
-                    )
+                    return IntakeResult(stored["batch_id"], [Outcome(**o) for o in stored["results"]], replayed=True)
             batch_id = repo.new_uid("bat")
             latest = {
                 k: dict(v._mapping)
@@ -218,10 +188,11 @@ class IntakeService:
             repo.mark_superseded(conn, [i for i in superseded_ids if i is not None])
             repo.record_identifiers_and_names(conn, seen_subjects, now, known_subjects)
             repo.touch_subjects(conn, changed - {sid for sid, _ in seen_subjects}, now)  # withdrawals
+            feed.enqueue(conn, changed, now, "intake")
             result = IntakeResult(batch_id, [outcomes[i] for i in sorted(outcomes)])
             if idempotency_key:
                 repo.save_idempotent(conn, agency.id, idempotency_key, req_hash, 200, result.to_dict(), now)
-        return result, changed
+        return result
 
     @staticmethod
     def _row(

@@ -14,27 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
-from gateway.scheduler import LOCK_NAMESPACE
-
-_HOLDER = text(
-    "SELECT a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-    " WHERE l.locktype = 'advisory' AND l.classid = (:ns)::oid AND l.objsubid = 2 AND l.granted"
-    " AND l.objid = ((hashtext(current_schema())::bigint + 4294967296) % 4294967296)::oid"
-)
+from gateway.scheduler.leadership import NO_LEADER, leader_holder
 
 
 def scheduler_leader(services: Any) -> tuple[bool, str]:
     db = services.db
     if db.is_sqlite:
         return True, "SQLite single-machine layout: one scheduler (gateway run), guarded by a file lock"
-    with db.read() as conn:
-        holder = conn.execute(_HOLDER, {"ns": LOCK_NAMESPACE}).first()
-    if holder is None:
+    holder = leader_holder(db)
+    if holder is NO_LEADER:
         return False, "no scheduler holds the leader lock: start `gateway scheduler`"
-    return True, f"leader: {holder[0] or 'unknown process'}"
-
-
-def readiness_check(services: Any) -> tuple[bool, str]:
-    return scheduler_leader(services)
+    return True, f"leader: {holder or 'unknown process'}"

@@ -36,9 +36,15 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
+from gateway.changes import feed
+from gateway.delivery import breaker_store, reports
 from gateway.delivery.outbox import STATES
-from gateway.observability import queries
+from gateway.observability.summary import certificates
+from gateway.policy import repository as policy_repo
+from gateway.publication import repository as publication_repo
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +98,22 @@ class DatabaseCollector(Collector):
 
     def _collect(self, svc: Any, now: Any) -> Iterable[Metric]:
         with svc.db.read() as conn:
-            queue_rows = queries.queues(conn, now)
-            oldest = queries.oldest_pending(conn, now)
-            attempts = queries.attempts(conn)
-            latency = queries.send_latency(conn)
-            waits = queries.receipt_waits(conn, now)
-            lags = queries.receipt_lags(conn, now)
-            breakers = queries.breakers(conn)
-            timeliness = queries.publication(conn, now)
-            entries = queries.list_entry_counts(conn)
-            rejected = queries.rejected_by_agency(conn)
+            queue_rows = reports.queues(conn, now)
+            oldest = reports.oldest_pending(conn, now)
+            attempts = reports.attempts(conn)
+            latency = reports.send_latency(conn)
+            waits = reports.receipt_waits(conn, now)
+            lags = reports.receipt_lags(conn, now)
+            breakers = breaker_store.rows(conn)
+            timeliness = publication_repo.timeliness(conn, now)
+            entries = policy_repo.entry_counts(conn)
+            rejected = reports.rejected_by_agency(conn)
+            changes = feed.stats(conn, now)
+            items = publication_repo.item_counts(conn)
+            standings, restricted = policy_repo.standing_counts(conn)
+
+        yield from _feed_metrics(changes, now, items, standings, restricted, [r["destination"] for r in queue_rows]
+                                 + list(svc.destinations.names()))
 
         by_state = GaugeMetricFamily("gateway_deliveries", "deliveries by destination and state",
                                      labels=["destination", "state"])
@@ -131,7 +143,7 @@ class DatabaseCollector(Collector):
         hist = HistogramMetricFamily("gateway_delivery_send_seconds", "duration of delivery attempts",
                                      labels=["destination"])
         for destination, (cumulative, count, total) in latency.items():
-            buckets = [(str(b), c) for b, c in zip(queries.SEND_BUCKETS, cumulative, strict=True)]
+            buckets = [(str(b), c) for b, c in zip(reports.SEND_BUCKETS, cumulative, strict=True)]
             hist.add_metric([destination], buckets + [("+Inf", count)], total)
         yield hist
 
@@ -159,13 +171,13 @@ class DatabaseCollector(Collector):
                                      "consecutive transport failures", labels=["destination"])
         for b in breakers:
             for state in BREAKER_STATES:
-                breaker.add_metric([b["destination"], state], 1.0 if b["state"] == state else 0.0)
-            failures.add_metric([b["destination"]], b["consecutive_failures"])
+                breaker.add_metric([b.destination, state], 1.0 if b.state == state else 0.0)
+            failures.add_metric([b.destination], b.consecutive_failures)
         yield breaker
         yield failures
 
         pub = GaugeMetricFamily("gateway_publication_records",
-                                f"双公示 records due in the last {queries.TIMELINESS_WINDOW_DAYS} days or later, by outcome",
+                                f"双公示 records due in the last {publication_repo.TIMELINESS_WINDOW_DAYS} days or later, by outcome",
                                 labels=["agency", "outcome"])
         rate = GaugeMetricFamily("gateway_publication_on_time_ratio",
                                  "share of settled 双公示 records published by publish_by (7 working days)",
@@ -191,7 +203,7 @@ class DatabaseCollector(Collector):
 
         certs = GaugeMetricFamily("gateway_certificate_days_left", "days until a certificate expires",
                                   labels=["kind", "key_id", "active"])
-        for cert in queries.certificates(svc, now):
+        for cert in certificates(svc, now):
             certs.add_metric([cert["kind"], cert["key_id"], str(cert["active"]).lower()], cert["days_left"])
         yield certs
 
@@ -203,15 +215,75 @@ class DatabaseCollector(Collector):
         yield leader
 
 
-def registry_for(services: Any) -> CollectorRegistry:
-    found = services.extras.get("metrics_registry")
-    if found is None:
-        found = CollectorRegistry(auto_describe=False)
-        found.register(DatabaseCollector(services))
-        services.extras["metrics_registry"] = found
-    return found
+def _feed_metrics(changes: Any, now: Any, items: list[dict[str, Any]], standings: int, restricted: int,
+                  destinations: list[str]) -> Iterable[Metric]:
+    pending = GaugeMetricFamily("gateway_change_feed_pending", "subjects whose latest change is not decided yet")
+    pending.add_metric([], changes.pending)
+    yield pending
+    oldest = GaugeMetricFamily("gateway_change_feed_oldest_age_seconds", "age of the oldest change not decided yet")
+    oldest.add_metric([], changes.oldest_age(now))
+    yield oldest
+    quarantined = GaugeMetricFamily("gateway_change_feed_quarantined",
+                                    "subjects set aside after repeated failures (gateway changes list)")
+    quarantined.add_metric([], changes.quarantined)
+    yield quarantined
+    stored = GaugeMetricFamily("gateway_standings", "subjects with a stored standing, by standing",
+                               labels=["standing"])
+    stored.add_metric(["restricted"], restricted)
+    stored.add_metric(["clear"], standings - restricted)
+    yield stored
+    by = {(r["destination"], r["state"]): r for r in items}
+    names = sorted(set(destinations) | {r["destination"] for r in items})
+    queued = GaugeMetricFamily("gateway_publication_items_pending", "publication items waiting for a bulletin",
+                               labels=["destination"])
+    age = GaugeMetricFamily("gateway_publication_oldest_pending_age_seconds",
+                            "age of the oldest publication item waiting for a bulletin", labels=["destination"])
+    held = GaugeMetricFamily("gateway_publication_items_quarantined",
+                             "publication items that cannot be put in a bulletin (set aside with their error)",
+                             labels=["destination"])
+    for name in names:
+        row = by.get((name, "pending"))
+        queued.add_metric([name], row["count"] if row else 0)
+        oldest_at = row["oldest"] if row else None
+        if oldest_at is not None and oldest_at.tzinfo is None:
+            oldest_at = oldest_at.replace(tzinfo=now.tzinfo)
+        age.add_metric([name], max(0.0, (now - oldest_at).total_seconds()) if oldest_at else 0.0)
+        row = by.get((name, "quarantined"))
+        held.add_metric([name], row["count"] if row else 0)
+    yield queued
+    yield age
+    yield held
 
 
-def exposition(services: Any) -> bytes:
+def database_registry(services: Any) -> CollectorRegistry:
+    """The registry of the database metrics for `services` (one per app)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(services))
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
     """The text exposition: the shared database metrics, then this process's own."""
-    return generate_latest(registry_for(services)) + generate_latest(HTTP_REGISTRY)
+    return generate_latest(registry) + generate_latest(HTTP_REGISTRY)
+
+
+METRICS_PATH = "/metrics"
+
+
+class MetricsEndpoint:
+    """Answers `GET /metrics`; everything else goes on."""
+
+    def __init__(self, app: Any, services: Any) -> None:
+        self.app = app
+        self.registry = database_registry(services)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != METRICS_PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") not in ("GET", "HEAD"):
+            response = Response(status_code=405, headers={"Allow": "GET, HEAD"})
+        else:
+            body = await run_in_threadpool(exposition, self.registry)  # database reads: off the event loop
+            response = Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)

@@ -17,12 +17,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from cryptography import x509
 from lxml import etree
 
 from gateway.signing import xsd
-from gateway.signing.bulletin import VerifiedBulletin
 from gateway.signing.dsig import DS, ReferenceDigest, SignatureInvalid, Trust, sign_xml, verify_xml
 from gateway.signing.keys import SigningKey
 
@@ -79,7 +79,7 @@ class ReceiptMismatch(ReceiptInvalid):
 
 
 def build_receipt(
-    bulletin: VerifiedBulletin | Sequence[ReferenceDigest],
+    bulletin: Any,
     outcomes: Sequence[ItemOutcome],
     *,
     key: SigningKey,
@@ -89,8 +89,8 @@ def build_receipt(
     receipt_id: str | None = None,
     received: dt.datetime | None = None,
 ) -> bytes:
-    """Build and sign a receipt for a verified bulletin (or for its reference digests)."""
-    if isinstance(bulletin, VerifiedBulletin):
+    """Build and sign a receipt for a verified bulletin (`VerifiedBulletin`, or its reference digests)."""
+    if hasattr(bulletin, "digests"):
         digests, bulletin_id = bulletin.digests, bulletin_id or bulletin.header.bulletin_id
     else:
         digests = tuple(bulletin)

@@ -9,13 +9,28 @@
   §4-§6). `open_key` is `<list>:<cases>` while the entry is open and NULL once it is final, so
   the unique (subject_id, open_key) refuses a second open entry for the same list and cases
   even from two processes at once (NULLs never collide on either database).
+- `standings`: the subject's stored standing (`gateway.domain.standing`), one row per subject,
+  written only by the change-feed consumer and read by every answer, eligibility check,
+  publication and the console; `version` moves when its content (`digest`) changes, and
+  `next_change_on` is the day the daily sweep decides the subject again.
 - `list_entry_events`: one row per transition (who, when, from, action, to, note) — the full
   history RULES.md §6 asks for ("every step is recorded with who did it and when").
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from gateway.store.tables import metadata
 from gateway.store.types import JsonDoc, UTCDateTime
@@ -59,6 +74,8 @@ list_entries = Table(
     Column("reapply_window_flagged_on", Date),  # the sweep saw the reapplication window open
     Column("notified_at", UTCDateTime),
     Column("argument_deadline", Date),  # 告知: last working day to argue
+    Column("revision", Integer, nullable=False, server_default="0"),  # corrections published (更正)
+    Column("correction_note", Text),  # what the latest correction changed
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("subject_id", "open_key"),
@@ -78,4 +95,20 @@ list_entry_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("note", Text),
     Column("detail", JsonDoc),  # fraud flag, instructions followed, dates set
+)
+
+standings = Table(
+    "standings",
+    metadata,
+    Column("subject_id", Integer, ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("restricted", Boolean, nullable=False),  # on a punishment list in force
+    Column("version", Integer, nullable=False),  # 1, 2, ... as its content changes
+    Column("digest", String(64), nullable=False),
+    Column("next_change_on", Date),  # the day it may change by itself (expiry, window, lookback)
+    Column("computed_at", UTCDateTime, nullable=False),  # when its content last changed
+    Column("checked_at", UTCDateTime, nullable=False),  # when it was last decided
+    Column("body", JsonDoc, nullable=False),
+    Index("ix_standings_next_change_on", "next_change_on"),
 )

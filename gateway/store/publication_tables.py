@@ -6,7 +6,9 @@ a subject, a withdrawal of an earlier item), so the same record version is never
 twice for a destination: rows are inserted with INSERT … ON CONFLICT DO NOTHING on
 (destination, source_key). A row is `pending` until the batcher puts it in a signed
 bulletin; then it is `batched`, with the bulletin id, in the same transaction that hands
-the bulletin to the outbox.
+the bulletin to the outbox. An item that cannot be put in a bulletin (it does not serialise
+or its bulletin would not validate) is `quarantined` with its error, alone: the other items
+of its destination still go.
 
 `scheduled_runs` holds one row per (job, slot) (a slot is the period a run is for:
 '2026-11' for a monthly report, '2026-11-02' for a daily job, '2026-11-22T03' for an hourly
@@ -34,10 +36,12 @@ publication_items = Table(
     Column("record_uid", String(40)),  # records.uid when the item comes from one record version
     Column("ref_item_id", String(64)),  # withdrawal / repair / removal: the item it refers to
     Column("fields", JsonDoc, nullable=False),  # the item's fields as the destination may see them
-    Column("state", String(16), nullable=False),  # pending | batched
+    Column("state", String(16), nullable=False),  # pending | batched | quarantined
     Column("bulletin_id", String(64)),  # once batched
     Column("created_at", UTCDateTime, nullable=False),
     Column("batched_at", UTCDateTime),
+    Column("error", Text),  # why it was quarantined (it cannot be put in a bulletin)
+    Column("quarantined_at", UTCDateTime),
     UniqueConstraint("destination", "source_key"),
     Index("ix_publication_items_destination_state_id", "destination", "state", "id"),
 )

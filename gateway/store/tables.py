@@ -120,3 +120,11 @@ idempotency_keys = Table(
     Column("response", JsonDoc, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+deployment_state = Table(
+    "deployment_state",
+    metadata,
+    Column("key", String(64), primary_key=True),  # e.g. policy_profile
+    Column("value", JsonDoc, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -22,9 +22,21 @@ def violation(source_id: str, code: str, case: str = "jp02_unlicensed_operation"
             "subject": {"uscc": code, "name": "绵阳市某危化有限公司"}, "data": data}
 
 
-def seed_listed_subject(client, code: str = LISTED, agency: str = "MY-AJJ") -> None:
+def seed_listed_subject(client, services, code: str = LISTED, agency: str = "MY-AJJ") -> None:  # noqa: ANN001
+    """An agency's violation record, and its joint punishment entry walked to publication."""
     r = client.post(f"/v1/records?agency={agency}", json=violation("V-" + code[-6:], code))
     assert r.status_code == 201, r.text
+    publish_proposed(services)
+
+
+def publish_proposed(services) -> list[str]:  # noqa: ANN001
+    """Notice, confirmation and publication of every proposed entry, then the feed drained."""
+    uids = [e["id"] for e in services.policy.entries(state="proposed", limit=1000)[0]]
+    for uid in uids:
+        for action in ("notify", "confirm", "publish"):
+            services.policy.transition(uid, action, "operator:test")
+    services.consumer.drain()
+    return uids
 
 
 def insert_list_entry(services, subject_key: str, list_kind: str = "joint_punishment", state: str = "published",
@@ -44,4 +56,8 @@ def insert_list_entry(services, subject_key: str, list_kind: str = "joint_punish
                                       "text_en": "operating without a licence", "rules": "§4", "source": "001 §三(一)3",
                                       "record_ids": ["rec_x"], "entry": "lists.joint_punishment.cases.unlicensed_operation"}],
             profile="municipal-2021", starts_on=starts_on, expires_on=expires_on, created_at=now, updated_at=now))
+        from gateway.changes import feed
+
+        feed.enqueue(conn, [sid], now, "test")
+    services.consumer.drain()
     return uid

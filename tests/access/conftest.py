@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.access import install, keys
+from gateway.access import keys
 from gateway.access.settings import load_access_settings
 from gateway.access.testing import headers_for, issue
+from tests.conftest import settling
 
 SECTORS = keys.SECTORS
 
 
 @pytest.fixture
-def access(services, agencies):
-    """Services with the access capability installed (what gateway.bootstrap.build will do)."""
+def access_settings():
+    return load_access_settings(key_cache_seconds=0, trusted_proxies=["10.0.0.0/8"], rate_limits={})
+
+
+@pytest.fixture
+def keyring(settings):
     from gateway.signing.keys import ensure_dev_keyring
 
-    install(services)
-    services.extras["keyring"] = ensure_dev_keyring(services.settings.keys_dir)
-    services.extras["access_settings"] = load_access_settings(
-        key_cache_seconds=0, trusted_proxies=["10.0.0.0/8"], rate_limits={}, list_source="decide"
-    )
+    return ensure_dev_keyring(settings.keys_dir)
+
+
+@pytest.fixture
+def access(services, agencies):
+    """The wired services (access is part of every build), the key cache cleared."""
     keys.CACHE.clear()
     return services
 
@@ -33,9 +39,9 @@ def app(access):
 
 
 @pytest.fixture
-def anonymous(app):
+def anonymous(app, access):
     with app.test_client() as c:
-        yield c
+        yield settling(c, access)
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def authed(app, access):
         client.__enter__()
         client.key = issued
         opened.append(client)
-        return client
+        return settling(client, access)
 
     yield make
     for c in opened:

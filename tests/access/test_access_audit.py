@@ -116,13 +116,14 @@ def test_pruning_keeps_the_chain_verifiable_from_its_checkpoint(access, clock):
     _fill(access, 1)
 
 
-def test_the_retention_hook_prunes_by_the_setting(access, clock):
+def test_the_retention_job_prunes_by_the_setting(access, clock):
+    from gateway.access.jobs import jobs
     from gateway.access.settings import load_access_settings
 
-    access.extras["access_settings"] = load_access_settings(audit_retention_days=30)
     _fill(access, 3, start=clock.now() - dt.timedelta(days=40))
-    for hook in access.extras["retention"]:
-        hook(access, clock.now())
+    [job] = jobs(access.db, access.clock, load_access_settings(audit_retention_days=30))
+    assert job.name == "audit_retention" and job.name in {j.name for j in access.jobs()}
+    job.run("2025-06-02", clock.now())
     result = _verify(access)
     assert result.ok and result.checked == 0
 

@@ -12,7 +12,7 @@ from lxml import etree
 from gateway.access.eligibility import SCHEMA
 from gateway.signing import xsd
 from gateway.signing.dsig import Trust, verify_xml
-from tests.access.access_helpers import CLEAN, LISTED, insert_list_entry, seed_listed_subject
+from tests.access.access_helpers import CLEAN, LISTED, seed_listed_subject
 from tests.factories import make_uscc, penalty
 
 UNKNOWN = make_uscc(61)
@@ -20,9 +20,9 @@ INVALID = LISTED[:-1] + ("0" if LISTED[-1] != "0" else "1")
 
 
 @pytest.fixture
-def bidders(authed):
+def bidders(authed, access):
     agency = authed("agency")
-    seed_listed_subject(agency)
+    seed_listed_subject(agency, access)
     assert agency.post("/v1/records", json=penalty("P1", CLEAN)).status_code == 201
     return [LISTED, CLEAN, UNKNOWN, INVALID]
 
@@ -36,7 +36,7 @@ def test_each_bidder_is_eligible_restricted_unknown_or_invalid(authed, bidders):
     assert r.status_code == 200, r.text
     body = r.json()
     assert [b["status"] for b in body["bidders"]] == ["restricted", "eligible", "unknown", "invalid"]
-    assert body["counts"] == {"eligible": 1, "restricted": 1, "unknown": 1, "invalid": 1}
+    assert body["counts"] == {"eligible": 1, "restricted": 1, "unknown": 1, "invalid": 1, "pending": 0}
     restriction = body["bidders"][0]["restrictions"][0]
     assert restriction["list_kind"] == "joint_punishment" and restriction["starts_on"] and restriction["expires_on"]
     assert "土地" in restriction["measure_zh"] and restriction["legal_basis"] and restriction["cases"]
@@ -53,7 +53,7 @@ def test_the_signed_report_validates_is_stored_exactly_and_verifies(authed, acce
     stored = land.get(f"/v1/eligibility-reports/{r.headers['x-report-id']}")
     assert stored.status_code == 200 and stored.content == signed
     assert xsd.validate(SCHEMA, etree.fromstring(signed)) == []
-    keyring = access.extras["keyring"]
+    keyring = access.keyring
     verified = verify_xml(signed, Trust.for_keys("gateway", keyring), now=None, schema_name=SCHEMA)
     assert verified.key_id == keyring.active.key_id
     tampered = signed.replace(b'status="restricted"', b'status="eligible"')
@@ -67,7 +67,7 @@ def test_xmlsec1_verifies_the_report_offline(authed, access, bidders, tmp_path):
                             headers={"Accept": "application/xml"})
     report, cert = tmp_path / "report.xml", tmp_path / "cert.pem"
     report.write_bytes(r.content)
-    cert.write_bytes(access.extras["keyring"].active.certificate_pem())
+    cert.write_bytes(access.keyring.active.certificate_pem())
     ok = subprocess.run(["xmlsec1", "--verify", "--pubkey-cert-pem", str(cert), str(report)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     report.write_bytes(r.content.replace(b"<Code>", b"<Code>9", 1))
@@ -106,13 +106,22 @@ def test_one_thousand_bidders_in_one_check(authed, bidders):
 
 
 def test_published_entries_name_the_entry(authed, access, bidders):
-    from gateway.access.settings import load_access_settings
-
-    access.extras["access_settings"] = load_access_settings(key_cache_seconds=0, rate_limits={}, list_source="entries")
-    uid = insert_list_entry(access, LISTED)
+    [entry] = access.policy.entries(subject_id=None, list_kind="joint_punishment")[0]
     body = _check(authed("land"), bidders).json()
-    assert body["bidders"][0]["status"] == "restricted" and body["bidders"][0]["restrictions"][0]["entry"] == uid
+    assert body["bidders"][0]["status"] == "restricted"
+    assert body["bidders"][0]["restrictions"][0]["entry"] == entry["id"]
     assert body["list_source"] == "entries"
+
+
+def test_a_bidder_whose_records_are_still_being_decided_is_pending(authed, access):
+    code = make_uscc(62)
+    access.intake.submit("MY-AJJ", [penalty("P-NEW", code)])  # not decided yet: no consumer ran
+    land = authed("land")
+    body = land.post("/v1/eligibility:check", json={"purpose": "land_auction", "bidders": [code]}).json()
+    assert body["bidders"][0]["status"] == "pending" and body["counts"]["pending"] == 1  # never a guess
+    # the client waited for the feed after that answer: now it is decided
+    again = land.post("/v1/eligibility:check", json={"purpose": "land_auction", "bidders": [code]}).json()
+    assert again["bidders"][0]["status"] == "eligible"
 
 
 def test_the_check_is_audited_with_purpose_and_report(authed, access, bidders):

@@ -113,11 +113,9 @@ def test_an_agency_key_writes_only_its_own_agencys_records(authed):
 
 
 def test_the_rate_limit_answers_429_with_retry_after(app, access):
-    from gateway.access.settings import load_access_settings
+    from gateway.access.ratelimit import RateLimiter
 
-    access.extras["access_settings"] = load_access_settings(key_cache_seconds=0, rate_limits={"finance": 1},
-                                                            rate_burst_seconds=1)
-    access.extras.pop("rate_limiter", None)
+    access.rate_limiter = RateLimiter({"finance": 1}, 1)
     issued = issue(access, "finance")
     with app.test_client(headers=headers_for(issued)) as c:
         assert c.get("/v1/access/whoami").status_code == 200

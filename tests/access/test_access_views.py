@@ -6,13 +6,20 @@ import json
 
 import pytest
 
-from tests.access.access_helpers import CLEAN, LISTED, PERSON_ID, insert_list_entry, seed_listed_subject
+from tests.access.access_helpers import (
+    CLEAN,
+    LISTED,
+    PERSON_ID,
+    insert_list_entry,
+    seed_listed_subject,
+    violation,
+)
 from tests.factories import penalty
 
 
 @pytest.fixture
-def listed(authed):
-    seed_listed_subject(authed("agency"))
+def listed(authed, access):
+    seed_listed_subject(authed("agency"), access)
     return LISTED
 
 
@@ -77,25 +84,12 @@ def test_invalid_code_is_400_with_the_identifier_error(authed):
     assert body["type"].endswith("identifier-invalid") and body["errors"][0]["reason"] == "invalid_checksum"
 
 
-def test_published_list_entries_are_the_source_once_the_policy_service_is_wired(authed, access, listed):
-    from gateway.access.settings import load_access_settings
-
-    access.extras["access_settings"] = load_access_settings(key_cache_seconds=0, rate_limits={}, list_source="entries")
-    # the engine lists the subject, but nothing is published yet: partners see it clear
-    assert authed("land").get(f"/v1/credit/{listed}").json()["standing"] == "clear"
-    uid = insert_list_entry(access, listed)
-    body = authed("land").get(f"/v1/credit/{listed}").json()
+def test_a_proposed_entry_restricts_nobody_until_it_is_published(authed, access):
+    # the engine makes the subject a candidate, but nothing is published yet: partners see it clear
+    authed("agency").post("/v1/records", json=violation("V-X", LISTED))
+    assert authed("land").get(f"/v1/credit/{LISTED}").json()["standing"] == "clear"
+    uid = insert_list_entry(access, LISTED)
+    body = authed("land").get(f"/v1/credit/{LISTED}").json()
     assert body["standing"] == "restricted" and body["list_source"] == "entries"
     assert body["lists"][0]["entry"] == uid and body["lists"][0]["state"] == "published"
     assert "record_ids" not in body["lists"][0]["reasons"][0]
-
-
-def test_auto_uses_the_published_entries_when_the_policy_service_is_wired(access):
-    from gateway.access.settings import load_access_settings
-    from gateway.access.standing import list_source
-
-    access.extras["access_settings"] = load_access_settings(list_source="auto")
-    access.extras["policy"] = object()
-    assert list_source(access) == "entries"
-    access.extras.pop("policy")
-    assert list_source(access) == "decide"

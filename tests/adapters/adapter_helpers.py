@@ -8,11 +8,18 @@ from typing import Any
 
 from gateway.delivery.destinations import parse_destinations
 from gateway.delivery.port import OutgoingDelivery
-from gateway.signing.bulletin import BulletinHeader, BulletinItem, sign_bulletin
-from gateway.signing.items import BulletinKind, ItemKind
+from gateway.publication.bulletin import BulletinHeader, BulletinItem, sign_bulletin
+from gateway.publication.content import BulletinKind, ItemKind
 from tests.factories import make_uscc
 
 USCC = make_uscc(4711)
+
+
+def receipt_trust(sim: Any) -> Any:
+    """The trust a simulator's receipts verify against: its own certificate, pinned."""
+    from gateway.signing.dsig import Trust
+
+    return Trust.from_pem(sim.name, sim.certificate.read_bytes())
 
 
 def penalty_item(item_id: str = "it-penalty-1", subject: str = USCC, **extra: Any) -> BulletinItem:

@@ -56,10 +56,6 @@ def simulator(tmp_path, gateway_trust, sim_keys):
         sim.receiver.store.close()
 
 
-def receipt_trust(sim) -> Trust:  # noqa: ANN001
-    return Trust.from_pem(sim.name, sim.certificate.read_bytes())
-
-
 @pytest.fixture(scope="session")
 def platform_key(sim_keys):
     """A destination's receipt key (as a real platform would hold), for respx answers."""

@@ -12,8 +12,8 @@ from adapter_helpers import config, delivery, list_item, penalty_item, signed_bu
 from adapters.bureaus import factory, webhook
 from adapters.bureaus.guard import SectorGuard
 from gateway.delivery.port import PushStatus
-from gateway.signing.bulletin import BulletinItem
-from gateway.signing.items import ItemKind
+from gateway.publication.bulletin import BulletinItem
+from gateway.publication.content import ItemKind
 
 URL = "https://land.example.gov.cn/credit/webhook"
 

@@ -14,7 +14,7 @@ from gateway.paths import ROOT
 
 
 def test_the_demo_delivers_to_every_destination_kind_with_receipts(tmp_path, gateway_key):
-    from gateway.demo import run_demo
+    from adapters.demo import run_demo
 
     lines: list[str] = []
     keys_dir = Path(gateway_key.source).parent
@@ -46,7 +46,7 @@ def test_the_demo_lists_the_mine_for_joint_punishment_and_the_chemical_company_f
     from gateway.domain.policy import decide
     from gateway.domain.records import Record, RecordKind
     from gateway.intake.files import parse_file
-    from gateway.policy_profiles import load_profile
+    from gateway.policy.profiles import load_profile
 
     parsed = parse_file((ROOT / "examples" / "accidents_fucheng.xml").read_bytes(), "accidents.xml", None)
     mine = [Record(f"r{i}", RecordKind(r.record["kind"]), MINE, "FC-YJJ",
@@ -93,33 +93,38 @@ def test_the_cli_offers_simulate_and_demo(capsys):
                               "--error-rate", "0.5", "--rate-limit", "10", "--down-between", "01:00-02:00",
                               "--reject-items", "it-1,it-2", "--async-receipts"])
     assert args.kind == "bureau" and args.error_rate == 0.5 and args.sector == ["land"]
-    assert parser.parse_args(["demo"]).func.__module__ == "gateway.cli.demo"
+    assert parser.parse_args(["demo"]).func.__module__ == "adapters.demo.cli"  # through the entry point
     with pytest.raises(SystemExit):
         parser.parse_args(["simulate", "credit-china", "--error-rate", "2"])
 
 
-def test_install_demo_feeds_a_running_gateway_through_its_run_hooks(tmp_path, gateway_key):
-    """The `gateway run --demo` wiring: install_demo, then run.py runs services.extras["run_hooks"]."""
+def test_gateway_run_demo_feeds_a_running_gateway(tmp_path, gateway_key):
+    """The `gateway run --demo` layout: the demo's destinations, then the consumer, the worker,
+    the scheduler (pushing every few seconds) and the demo's feeder beside them."""
+    import time
+
+    from adapters.demo import prepare_run
     from gateway.bootstrap import build
     from gateway.config import load_settings
-    from gateway.demo import install_demo
+    from gateway.runtime import Background
     from gateway.store import migrate
     from gateway.store.delivery_tables import deliveries
 
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}", keys_dir=Path(gateway_key.source).parent)
-    services = build(settings)
-    migrate.upgrade(services.db)
     lines: list[str] = []
-    env = install_demo(services, var_dir=tmp_path / "var", out=lines.append)
+    demo = prepare_run(settings, var_dir=tmp_path / "var", out=lines.append)
+    services = build(settings, destinations=demo.registry, keyring=demo.keyring)
+    migrate.upgrade(services.db)
+    background = Background(services, extras=[demo.feeder]).start()
     try:
-        threads = [hook(services) for hook in services.extras["run_hooks"]]
-        threads[-1].join(90)
-        assert not threads[-1].is_alive()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("summary per destination" in line for line in lines):
+            time.sleep(0.5)
+        with services.db.read() as conn:
+            states = {row.state for row in conn.execute(deliveries.select())}
     finally:
-        services.extras["worker_stop"]()
-        env.stop()
-    with services.db.read() as conn:
-        states = {row.state for row in conn.execute(deliveries.select())}
-    services.close()
+        background.stop()
+        demo.stop()
+        services.close()
     assert states and states <= {"acknowledged", "partially_rejected", "rejected"}
     assert any("summary per destination" in line for line in lines)

@@ -7,8 +7,7 @@ import httpx
 import pytest
 import respx
 import zeep
-from adapter_helpers import config, delivery, signed_bulletin
-from conftest import receipt_trust
+from adapter_helpers import config, delivery, receipt_trust, signed_bulletin
 from lxml import etree
 
 from adapters.enterprise_publicity import adapter as ep

@@ -8,8 +8,7 @@ import time
 
 import httpx
 import pytest
-from adapter_helpers import config, delivery, list_item, signed_bulletin
-from conftest import receipt_trust
+from adapter_helpers import config, delivery, list_item, receipt_trust, signed_bulletin
 
 from adapters._sim.faults import Faults, FaultState, parse_window
 from adapters._sim.http import ServerThread

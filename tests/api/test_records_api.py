@@ -155,7 +155,7 @@ def test_an_idempotency_key_reused_for_another_body_is_refused(client):
 
 
 def test_a_crash_mid_batch_leaves_nothing_half_written(client, db, monkeypatch):
-    from gateway.store import intake_repo
+    from gateway.intake import repository as intake_repo
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")

@@ -13,11 +13,11 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
+from adapters.local.recorder import load_records
 from gateway.delivery import outbox
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
-from gateway.delivery.local_destination import load_records
 from gateway.paths import ROOT
-from gateway.signing.bulletin import BulletinHeader, BulletinItem, sign_bulletin
+from gateway.publication.bulletin import BulletinHeader, BulletinItem, sign_bulletin
 from gateway.signing.keys import ensure_dev_keyring
 
 USCC = "91510700MA62345678"
@@ -68,7 +68,7 @@ def enqueue_many(db, keys_dir, count: int, *, destination: str = "local", now: d
 
 
 def config(name: str = "local", **kw) -> DestinationConfig:
-    body = {"name": name, "adapter": "gateway.delivery.local_destination:factory", "trust": "dev",
+    body = {"name": name, "adapter": "adapters.local:factory", "trust": "dev",
             "retry": {"strategy": "constant", "base": 0.2, "cap": 600, "max_attempts": 50, "max_age": 3600},
             "breaker": {"failure_threshold": 5, "open_seconds": 1}, "rate_limit": {"per_second": 5000},
             "concurrency": 16, "lease_seconds": 5}
@@ -103,7 +103,7 @@ class RecordingServer:
         workdir.mkdir(parents=True, exist_ok=True)
         port_file = workdir / "port"
         record_file = workdir / "records.jsonl"
-        cmd = [sys.executable, "-m", "gateway.delivery.local_destination", "--port", "0", "--record-file",
+        cmd = [sys.executable, "-m", "adapters.local", "--port", "0", "--record-file",
                str(record_file), "--keys-dir", str(keys_dir), "--port-file", str(port_file)]
         if untrusted_keys_dir:
             cmd += ["--untrusted-keys-dir", str(untrusted_keys_dir)]

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from delivery_helpers import SCRIPTS, config, enqueue_many, registry, sign
 
-from gateway.delivery import breaker, outbox
+from gateway.delivery import breaker_store, outbox
 from gateway.delivery.port import PushResult
 from gateway.delivery.worker import Worker
 
@@ -83,7 +83,7 @@ async def test_a_5xx_waits_per_policy_then_succeeds_with_the_same_delivery_id(se
     (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
     reg = scripted(keys_dir, "flaky", [PushResult.from_http(503, {}, b"busy"), PushResult.ok(None, 202)],
                    retry={"strategy": "constant", "base": 30})
-    worker = Worker(services, registry=reg)
+    worker = Worker(services.db, services.clock, reg)
     assert await worker.run_once() == 1
     row = one(db, did)
     assert row.state == "retry_wait" and row.next_attempt_at == clock.now() + dt.timedelta(seconds=30)
@@ -102,7 +102,7 @@ async def test_a_5xx_waits_per_policy_then_succeeds_with_the_same_delivery_id(se
 
 async def test_a_4xx_rejects_without_retry(services, db, keys_dir, clock):
     (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
-    worker = Worker(services, registry=scripted(keys_dir, "strict", [PushResult.from_http(422, {}, b"bad field")]))
+    worker = Worker(services.db, services.clock, scripted(keys_dir, "strict", [PushResult.from_http(422, {}, b"bad field")]))
     await worker.run_once()
     row = one(db, did)
     assert row.state == "rejected" and "422" in row.last_error and row.attempts == 1
@@ -113,7 +113,7 @@ async def test_429_retry_after_is_honoured(services, db, keys_dir, clock):
     (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
     reg = scripted(keys_dir, "throttle", [PushResult.from_http(429, {"Retry-After": "120"}, b"")],
                    retry={"strategy": "constant", "base": 1})
-    worker = Worker(services, registry=reg)
+    worker = Worker(services.db, services.clock, reg)
     await worker.run_once()
     assert one(db, did).next_attempt_at == clock.now() + dt.timedelta(seconds=120)
     await worker.aclose()
@@ -123,7 +123,7 @@ async def test_the_policy_gives_up_and_the_delivery_is_dead_with_a_reason(servic
     (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
     reg = scripted(keys_dir, "down", [PushResult.network_error(ConnectionRefusedError("refused"))],
                    retry={"strategy": "constant", "base": 1, "max_attempts": 3}, breaker={"failure_threshold": 100})
-    worker = Worker(services, registry=reg)
+    worker = Worker(services.db, services.clock, reg)
     for _ in range(3):
         await worker.run_once()
         clock.advance(seconds=1)
@@ -140,10 +140,10 @@ async def test_an_open_breaker_stops_claims_so_waiting_deliveries_keep_their_att
     reg = scripted(keys_dir, "outage", [PushResult.from_http(503, {}, b"down")],
                    retry={"strategy": "constant", "base": 1}, breaker={"failure_threshold": 3, "open_seconds": 60},
                    concurrency=3)
-    worker = Worker(services, registry=reg)
+    worker = Worker(services.db, services.clock, reg)
     assert await worker.run_once() == 3  # three failures open the breaker
     with db.read() as conn:
-        assert breaker.load(conn, "local").state == "open"
+        assert breaker_store.load(conn, "local").state == "open"
     clock.advance(seconds=30)
     assert await worker.run_once() == 0  # open: nothing claimed, nothing burned
     assert sum(one(db, i).attempts for i in ids) == 3
@@ -151,7 +151,7 @@ async def test_an_open_breaker_stops_claims_so_waiting_deliveries_keep_their_att
     SCRIPTS["outage"] = [PushResult.ok(None, 202)]
     assert await worker.run_once() == 1  # the one half-open probe
     with db.read() as conn:
-        assert breaker.load(conn, "local").state == "closed"
+        assert breaker_store.load(conn, "local").state == "closed"
     while await worker.run_once():
         pass
     assert states(db) == {"awaiting_receipt": 10}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.delivery import breaker
+from gateway.delivery import breaker, breaker_store
 from gateway.delivery.port import PushResult, PushStatus, classify_http, parse_retry_after
 from gateway.delivery.ratelimit import TokenBucket
 from gateway.delivery.retry import RetryPolicy
@@ -136,17 +136,17 @@ def test_a_success_resets_the_failure_count():
 def test_breaker_state_in_the_database_is_shared_and_only_one_worker_wins_the_probe(db):
     policy = breaker.BreakerPolicy(failure_threshold=2, open_seconds=5)
     with db.write() as conn:
-        breaker.record_failure(conn, "d", T0, policy)
-        st = breaker.record_failure(conn, "d", T0, policy, "HTTP 503")
+        breaker_store.record_failure(conn, "d", T0, policy)
+        st = breaker_store.record_failure(conn, "d", T0, policy, "HTTP 503")
     assert st.state == breaker.OPEN
     later = T0 + dt.timedelta(seconds=5)
     with db.write() as conn:
-        assert not breaker.try_start_probe(conn, "d", T0 + dt.timedelta(seconds=4), policy)
-        assert breaker.try_start_probe(conn, "d", later, policy)
-        assert not breaker.try_start_probe(conn, "d", later, policy)  # the second worker waits
+        assert not breaker_store.try_start_probe(conn, "d", T0 + dt.timedelta(seconds=4), policy)
+        assert breaker_store.try_start_probe(conn, "d", later, policy)
+        assert not breaker_store.try_start_probe(conn, "d", later, policy)  # the second worker waits
     with db.write() as conn:
-        breaker.record_success(conn, "d", later)
-        assert breaker.load(conn, "d") == breaker.BreakerState()
+        breaker_store.record_success(conn, "d", later)
+        assert breaker_store.load(conn, "d") == breaker.BreakerState()
 
 
 # --- rate limit -----------------------------------------------------------------------------

@@ -101,7 +101,7 @@ async def test_a_destination_down_opens_the_breaker_and_the_backlog_drains_at_th
     from delivery_helpers import registry
 
     from gateway.clock import SystemClock
-    from gateway.delivery import breaker, outbox
+    from gateway.delivery import breaker_store, outbox
     from gateway.delivery.worker import Worker
 
     services.clock = SystemClock()
@@ -113,12 +113,12 @@ async def test_a_destination_down_opens_the_breaker_and_the_backlog_drains_at_th
                                     retry={"strategy": "constant", "base": 0.1, "max_attempts": 100}))
     recording_server.set_mode(status=503, retry_after=None)
     stop = asyncio.Event()
-    worker = Worker(services, registry=reg, poll_interval=0.05)
+    worker = Worker(services.db, services.clock, reg, poll_interval=0.05)
     task = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.sleep(3.0)
         with db.read() as conn:
-            st = breaker.load(conn, "local")
+            st = breaker_store.load(conn, "local")
             burned = sum(r.attempts for r in outbox.list_deliveries(conn, limit=count))
         assert st.state in ("open", "half_open"), st
         # 3 failures open it, then one probe per open period (0.5 s) at most: far fewer than 60 x retries

@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from delivery_helpers import USCC, config, enqueue_many, registry, sign
 
-from gateway.delivery import install, outbox, receipts
-from gateway.delivery.local_destination import Recorder
+import adapters.local as local_adapter
+from adapters.local.recorder import Recorder
+from gateway.delivery import outbox, receipts
 from gateway.signing.dsig import reference_digests
 from gateway.signing.keys import ensure_dev_keyring
 from gateway.signing.receipt import ItemOutcome, ReceiptMismatch, build_receipt
@@ -21,17 +22,17 @@ def reg(keys_dir, tmp_path):
 
 
 @pytest.fixture
-def api(services, agencies, reg):
+def destinations(reg):
+    return reg
+
+
+@pytest.fixture
+def api(services, agencies):
+    from gateway.access.testing import operator_headers
     from gateway.app import create_app
 
-    install(services, registry=reg)
     with create_app(services).test_client() as c:
-        try:
-            from gateway.access.testing import operator_headers
-        except ImportError:  # access control not installed
-            pass
-        else:
-            c.headers.update(operator_headers(services))
+        c.headers.update(operator_headers(services))
         yield c
 
 
@@ -87,7 +88,7 @@ def test_a_receipt_for_other_content_is_refused_and_counted(api, db, keys_dir, c
 def registry_trust(api):
     from gateway.api.deps import services
 
-    return services().extras["destinations"].trust("local")
+    return services().destinations.trust("local")
 
 
 def test_a_receipt_signed_by_an_untrusted_key_is_refused(api, db, keys_dir, clock, tmp_path):
@@ -132,10 +133,9 @@ def test_partial_rejection_is_visible_per_delivery_and_per_source_agency(api, se
 
 
 async def test_an_overdue_receipt_is_requeried_then_flagged(services, db, keys_dir, clock, reg):
-    install(services, registry=reg)
     did, bid, signed = _sent(db, keys_dir, clock)
     clock.advance(seconds=3601)
-    report = await receipts.check_overdue_receipts_async(services, clock.now())
+    report = await receipts.check_overdue_receipts_async(services.db, reg, clock.now())
     assert report.queried == 1 and report.flagged == [did]
     with db.read() as conn:
         row = outbox.get_delivery(conn, did)
@@ -143,14 +143,12 @@ async def test_an_overdue_receipt_is_requeried_then_flagged(services, db, keys_d
     # the destination now has it: the next check settles the delivery
     recorder = Recorder(reg.get("local").options["record_file"], ensure_dev_keyring(keys_dir).active)
     await recorder.push(did, bid, 1, signed)
-    from gateway.delivery import local_destination
-
-    original = local_destination.factory
-    local_destination.factory = lambda cfg: local_destination.InProcessDestination("local", recorder)
+    original = local_adapter.factory
+    local_adapter.factory = lambda cfg: local_adapter.InProcessDestination("local", recorder)
     try:
-        report = await receipts.check_overdue_receipts_async(services, clock.now())
+        report = await receipts.check_overdue_receipts_async(services.db, reg, clock.now())
     finally:
-        local_destination.factory = original
+        local_adapter.factory = original
     assert report.settled == 1
     with db.read() as conn:
         row = outbox.get_delivery(conn, did)
@@ -195,7 +193,7 @@ async def test_sync_receipts_settle_with_the_in_process_destination_and_evidence
     from gateway.delivery.worker import Worker
 
     ids = enqueue_many(db, keys_dir, 2, now=clock.now())
-    worker = Worker(services, registry=reg)
+    worker = Worker(services.db, services.clock, reg)
     await worker.run_once()
     await worker.aclose()
     with db.read() as conn:

@@ -10,7 +10,7 @@ from gateway.delivery.worker import Worker
 
 async def _drain(services, reg, expected: int, timeout: float = 60) -> Worker:
     stop = asyncio.Event()
-    worker = Worker(services, registry=reg, poll_interval=0.05)
+    worker = Worker(services.db, services.clock, reg, poll_interval=0.05)
     task = asyncio.create_task(worker.run(stop))
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:

@@ -39,7 +39,8 @@ def build_services(workdir: Path):  # noqa: ANN201
     from gateway.access import install as install_access
     from gateway.bootstrap import build
     from gateway.config import load_settings
-    from gateway.store import intake_repo, migrate
+    from gateway.intake import migrate
+    from gateway.intake import repository as intake_repo
 
     settings = load_settings(database_url=f"sqlite:///{workdir / 'gateway.db'}", keys_dir=workdir / "keys",
                              request_timeout_seconds=30)

@@ -1,5 +1,4 @@
-"""Fixtures for the ops tests: access, observability and the console installed (what the
-wiring in gateway.bootstrap will do), a signing key, an operator client."""
+"""Fixtures for the ops tests: the wired services, a signing key, an operator client."""
 
 from __future__ import annotations
 
@@ -7,18 +6,33 @@ import pytest
 
 
 @pytest.fixture
-def wired(services, agencies):
-    from gateway import console, observability
-    from gateway.access import install as install_access
-    from gateway.access import keys
+def access_settings():
     from gateway.access.settings import load_access_settings
+
+    return load_access_settings(key_cache_seconds=0, rate_limits={})
+
+
+@pytest.fixture
+def destinations(settings, tmp_path):
+    """The default deployment's one destination: the local recorder (config/destinations.yaml)."""
+    from gateway.delivery.destinations import DestinationRegistry, parse_destinations
+
+    data = {"destinations": {"local": {"adapter": "adapters.local:factory", "receipt_timeout_seconds": 3600,
+                                       "options": {"record_file": str(tmp_path / "local.jsonl")}}}}
+    return DestinationRegistry(parse_destinations(data, "test"), keys_dir=settings.keys_dir, source="test")
+
+
+@pytest.fixture
+def keyring(settings):
     from gateway.signing.keys import ensure_dev_keyring
 
-    install_access(services)
-    observability.install(services)
-    console.install(services)
-    services.extras["keyring"] = ensure_dev_keyring(services.settings.keys_dir)
-    services.extras["access_settings"] = load_access_settings(key_cache_seconds=0, rate_limits={})
+    return ensure_dev_keyring(settings.keys_dir)
+
+
+@pytest.fixture
+def wired(services, agencies):
+    from gateway.access import keys
+
     keys.CACHE.clear()
     return services
 
@@ -29,7 +43,7 @@ def scheduler_leader(services):
     if services.db.dialect != "postgresql":
         yield None
         return
-    from gateway.scheduler import PostgresLeadership
+    from gateway.scheduler.leadership import PostgresLeadership
 
     leadership = PostgresLeadership(services.db.url, "ops-test-scheduler")
     assert leadership.acquire()
@@ -54,9 +68,16 @@ def operator_key(wired):
 @pytest.fixture
 def operator(app, operator_key):
     from gateway.access.testing import headers_for
+    from tests.conftest import settling
 
     with app.test_client(headers=headers_for(operator_key)) as c:
-        yield c
+        yield settling(c, wired_services(app))
+
+
+def wired_services(app):  # noqa: ANN001, ANN201
+    from gateway.api.deps import services
+
+    return services()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.records import Record, RecordKind, to_jsonable, validate_data
-from gateway.policy_profiles import load_profile
+from gateway.policy.profiles import load_profile
 
 MUNICIPAL = load_profile("municipal-2021")
 NATIONAL = load_profile("national-2023")

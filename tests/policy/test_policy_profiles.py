@@ -9,7 +9,7 @@ import yaml
 
 from gateway.domain.policy import Profile, ProfileError
 from gateway.paths import POLICIES
-from gateway.policy_profiles import available_profiles, load_profile
+from gateway.policy.profiles import available_profiles, load_profile
 
 
 def _data(name="municipal-2021"):

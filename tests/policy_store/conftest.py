@@ -11,12 +11,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def policy(services):
-    """The policy service, installed as `gateway.bootstrap.build()` will install it."""
-    from gateway import policy_service
-
-    return policy_service.install(services)
+    """The policy service of the wired services."""
+    return services.policy
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""`GET /v1/subjects/{uscc}/decisions`: stored decisions with reasons, recomputed when stale."""
+"""`GET /v1/subjects/{uscc}/decisions`: the stored decisions with reasons, as the change feed's
+consumer decided them (a request never recomputes)."""
 
 from __future__ import annotations
 
@@ -25,34 +26,35 @@ def test_decisions_come_with_reasons_citing_rules_sections(client):
     assert [e["state"] for e in body["entries"]] == ["proposed"]
 
 
-def test_stale_decisions_are_recomputed_when_the_records_changed(client, services):
+def test_new_records_are_decided_by_the_change_feed_and_a_pending_change_is_shown(client, services):
     post(client, penalty("P1", UNIT))
     before = client.get(f"/v1/subjects/{UNIT}/decisions").json()
-    assert before["decisions"]["bad_credit"]["current"] is False
-    services.intake.listeners.clear()  # nothing recomputes on intake now
-    post(client, accident("A1", UNIT, "2025-05-01"))
-    after = client.get(f"/v1/subjects/{UNIT}/decisions").json()
-    assert after["decisions"]["bad_credit"]["current"] is True
+    assert before["decisions"]["bad_credit"]["current"] is False and before["pending_change"] is False
+    services.intake.submit("MY-AJJ", [accident("A1", UNIT, "2025-05-01")])  # no consumer has run yet
+    pending = client.get(f"/v1/subjects/{UNIT}/decisions").json()
+    assert pending["pending_change"] is True and pending["digest"] == before["digest"]  # never recomputed here
+    after = client.get(f"/v1/subjects/{UNIT}/decisions").json()  # the client waited for the feed meanwhile
+    assert after["decisions"]["bad_credit"]["current"] is True and after["pending_change"] is False
     assert after["digest"] != before["digest"]
 
 
-def test_an_unchanged_result_is_not_rewritten(client, clock, policy):
+def test_an_unchanged_result_is_not_rewritten(client, clock, policy, services):
     post(client, penalty("P1", UNIT))
     first = client.get(f"/v1/subjects/{UNIT}/decisions").json()
     clock.advance(hours=1)
-    result = policy.recompute_all()
-    assert result.subjects == 1 and result.decisions_changed == 0
+    assert policy.recompute_all() == 1
+    assert services.consumer.drain().done == 1
     again = client.get(f"/v1/subjects/{UNIT}/decisions").json()
     assert (again["computed_at"], again["digest"]) == (first["computed_at"], first["digest"])
 
 
-def test_a_new_day_recomputes_but_keeps_the_body_when_nothing_changed(client, clock):
+def test_a_day_without_a_change_decides_nothing_again(client, clock, policy):
     post(client, penalty("P1", UNIT, decided="2024-01-10"))
     first = client.get(f"/v1/subjects/{UNIT}/decisions").json()
     clock.advance(days=1)
+    assert policy.sweep().subjects_decided == 0  # nothing of this subject changes by itself today
     nxt = client.get(f"/v1/subjects/{UNIT}/decisions").json()
-    assert nxt["as_of"] == "2025-06-03" and nxt["decisions"]["as_of"] == "2025-06-03"
-    assert nxt["computed_at"] == first["computed_at"]
+    assert nxt["as_of"] == first["as_of"] == "2025-06-02" and nxt["computed_at"] == first["computed_at"]
 
 
 def test_unknown_and_invalid_subjects(client):

@@ -66,11 +66,12 @@ def test_revoking_for_fraud_lists_the_unit_on_the_blacklist_at_once(client):
     assert body["entry"]["state"] == "revoked" and body["entry"]["open"] is False
     assert body["transition"]["instructions"][0]["list_kind"] == "blacklist"
     [listed] = body["created"]
-    assert listed["list"] == "blacklist" and listed["state"] == "confirmed"
+    assert listed["list"] == "blacklist" and listed["state"] == "published"  # listed at once, in force
+    assert listed["starts_on"] == "2025-06-02" and listed["expires_on"]
     assert listed["cases"] == ["incentive_fraud"] and listed["origin"] == entry["id"]
     assert listed["events"][0]["actor"] == "王科长" and listed["events"][0]["action"] == "list"
     assert [e["id"] for e in entries(client, list="blacklist", subject=UNIT)] == [listed["id"]]
-    assert listed["allowed_actions"] == ["publish", "revoke"]
+    assert listed["allowed_actions"] == ["object", "request-removal", "expire", "revoke"]
 
 
 def test_an_unknown_subject_cannot_apply(client):

@@ -38,7 +38,15 @@ def test_later_records_never_duplicate_an_open_entry(client, policy, services):
     post(client, penalty("P1", UNIT))
     post(client, accident("A4", UNIT, "2025-05-25"))
     policy.recompute_all()
+    policy.recompute([_subject_id(policy, UNIT)])
     assert [e["id"] for e in entries(client, subject=UNIT)] == [first["id"]]
+
+
+def _subject_id(policy, key: str) -> int:  # noqa: ANN001
+    from gateway.intake.repository import find_subjects_by_key
+
+    with policy.db.read() as conn:
+        return find_subjects_by_key(conn, {key})[key].id
 
 
 def test_walking_the_procedure_sets_the_argument_deadline_period_and_removal_window(client, clock):

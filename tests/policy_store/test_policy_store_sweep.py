@@ -63,7 +63,7 @@ def test_the_sweep_opens_the_incentive_reapplication_window(client, clock, polic
 def test_the_sweep_counts_double_publicity_records_past_their_deadline_and_not_yet_queued(client, policy, services):
     from gateway.store.publication_tables import publication_items
 
-    services.intake.listeners.clear()  # records not yet queued for publication (no routing on intake)
+    # no destination is configured here: nothing is queued for publication
     late = post(client, penalty("P1", UNIT, decided="2025-05-20"))  # publish by 2025-05-29
     post(client, licence("L1", UNIT, decided="2025-05-30"))  # publish by 2025-06-11
     result = policy.sweep()
@@ -84,19 +84,14 @@ def test_the_sweep_reports_starless_years_from_the_decisions(client, policy):
     assert result.key_monitoring == [UNIT] and result.rectification_ordered == [UNIT]
 
 
-def test_install_registers_the_sweep_and_keeps_the_existing_intake_callback(settings, db, clock, agencies):
-    from gateway import policy_service
-    from gateway.bootstrap import build
-
-    services = build(settings, db=db, clock=clock)
-    seen: list[set[int]] = []
-    services.intake.on_change = seen.append
-    policy = policy_service.install(services)
-    assert policy_service.install(services) is policy  # idempotent: chained once
-    assert services.extras["sweeps"] == [policy_service.policy_sweep]
-    for source_id, day in (("A1", "2024-09-01"), ("A2", "2025-01-10"), ("A3", "2025-05-20")):
-        services.intake.submit("MY-AJJ", [accident(source_id, UNIT, day)])
-    assert len(seen) == 3
-    assert policy.entries(list_kind="joint_punishment")[0][0]["state"] == "proposed"
-    result = services.extras["sweeps"][0](services, clock.now())
-    assert result.as_of == dt.date(2025, 6, 2)
+def test_the_sweep_is_a_scheduled_job_that_decides_only_subjects_whose_day_came(client, services, clock):
+    uid = _published(client)  # expires 2026-06-02; its removal window opens 2026-04-17
+    other = make_uscc(503)
+    post(client, penalty("P-OTHER", other, decided="2025-05-20"))
+    [job] = [j for j in services.jobs() if j.name == "policy_sweep"]
+    assert job.run("2025-06-03", clock.now()) .startswith("expired=0")
+    _at(clock, "2026-04-17")
+    summary = job.run("2026-04-17", clock.now())
+    assert "removal_windows_opened=1" in summary
+    detail = client.get(f"/v1/list-entries/{uid}").json()
+    assert detail["removal_window_flagged_on"] == "2026-04-17"

@@ -8,7 +8,8 @@ import pytest
 from gateway.delivery.destinations import DestinationRegistry, parse_destinations
 from gateway.signing.keys import ensure_dev_keyring
 
-ADAPTER = "gateway.delivery.local_destination:factory"
+ADAPTER = "adapters.local:factory"
+REPORT_TO = "sichuan-agency"
 
 # Sichuan (51) ⊃ Mianyang (5107) ⊃ Fucheng district (510703), plus receivers by sector.
 LAYOUT = {
@@ -22,7 +23,8 @@ LAYOUT = {
 }
 
 
-def registry(layout: dict | None = None, *, max_items: int = 500, max_age_seconds: float = 3600) -> DestinationRegistry:
+def registry(layout: dict | None = None, *, max_items: int = 500, max_age_seconds: float = 3600,
+             report_to: str | None = REPORT_TO) -> DestinationRegistry:
     data = {"destinations": {}}
     for name, spec in (layout or LAYOUT).items():
         spec = dict(spec)
@@ -33,7 +35,9 @@ def registry(layout: dict | None = None, *, max_items: int = 500, max_age_second
             "batch": {"max_items": max_items, "max_age_seconds": max_age_seconds},
             **({"schedule": schedule} if schedule else {}),
         }
-    return DestinationRegistry(parse_destinations(data, "test"), source="test")
+    reg = DestinationRegistry(parse_destinations(data, "test"), source="test")
+    reg.report_to = report_to if report_to in reg else None
+    return reg
 
 
 @pytest.fixture
@@ -42,24 +46,22 @@ def keyring(tmp_path):
 
 
 @pytest.fixture
-def pub(services, agencies, keyring):
-    """Services with the policy service, the test destinations, the dev keyring and a report_to."""
-    from gateway import policy_service
+def destinations():
+    return registry()
 
-    policy_service.install(services)  # lists are published from its entries (RULES.md §6)
-    services.extras["destinations"] = registry()
-    services.extras["keyring"] = keyring
-    services.extras["report_to"] = "sichuan-agency"
+
+@pytest.fixture
+def pub(services, agencies):
+    """Services with the test destinations, the dev keyring and a report_to."""
     return services
 
 
 def publish_entries(services, actor: str = "operator:test") -> list[str]:
-    """Take every proposed list entry through notice, confirmation and publication (RULES.md §6)."""
-    from gateway import policy_service
-
-    svc = policy_service.get(services)
-    uids = [e["id"] for e in svc.entries(limit=1000)[0] if e["state"] == "proposed"]
+    """Take every proposed list entry through notice, confirmation and publication (RULES.md §6),
+    then let the change feed decide what follows."""
+    uids = [e["id"] for e in services.policy.entries(limit=1000)[0] if e["state"] == "proposed"]
     for uid in uids:
         for action in ("notify", "confirm", "publish"):
-            svc.transition(uid, action, actor)
+            services.policy.transition(uid, action, actor)
+    services.consumer.drain()
     return uids

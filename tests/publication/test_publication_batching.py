@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from gateway.delivery import batching, publication
-from gateway.signing.bulletin import parse_bulletin
+from gateway.publication import batching
+from gateway.publication.bulletin import parse_bulletin
 from gateway.signing.dsig import Trust
 from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries
 from gateway.store.publication_tables import publication_items as pi
@@ -21,17 +21,21 @@ LAYOUT = {DEST: {"sector": "platform", "item_kinds": ["penalty"]}}
 
 
 @pytest.fixture
+def destinations():
+    return registry(LAYOUT, max_items=3, max_age_seconds=600)
+
+
+@pytest.fixture
 def small(pub):
-    pub.extras["destinations"] = registry(LAYOUT, max_items=3, max_age_seconds=600)
     return pub
 
 
 def queue_penalties(services, n, start=0):
     code = make_uscc(500 + start)
     records = [penalty(f"P-{start + i}", code) for i in range(n)]
-    services.intake.on_change = publication.publication_on_change(services)
     result = services.intake.submit("MY-AJJ", records)
     assert result.counts()["accepted"] == n
+    services.consumer.drain()
 
 
 def states(services):
@@ -47,12 +51,12 @@ def count(services, table):
 def test_full_batches_go_at_once_and_the_rest_waits_for_the_age_limit(small, clock):
     queue_penalties(small, 7)
     assert states(small) == {"pending": 7}
-    made = publication.push_cycle(small, DEST)
+    made = small.publication.push_cycle(DEST)
     assert len(made) == 2 and states(small) == {"pending": 1, "batched": 6}
     clock.advance(seconds=599)
-    assert publication.push_cycle(small, DEST) == []
+    assert small.publication.push_cycle(DEST) == []
     clock.advance(seconds=1)
-    assert len(publication.push_cycle(small, DEST)) == 1
+    assert len(small.publication.push_cycle(DEST)) == 1
     assert states(small) == {"batched": 7}
     with small.db.read() as conn:
         seqs = [r.sequence for r in conn.execute(select(bulletins).order_by(bulletins.c.sequence))]
@@ -62,7 +66,7 @@ def test_full_batches_go_at_once_and_the_rest_waits_for_the_age_limit(small, clo
 
 def test_bulletin_is_signed_and_carries_the_queued_items(small, keyring, clock):
     queue_penalties(small, 3)
-    [bulletin_id] = publication.push_cycle(small, DEST)
+    [bulletin_id] = small.publication.push_cycle(DEST)
     with small.db.read() as conn:
         signed = conn.execute(select(bulletins.c.signed).where(bulletins.c.id == bulletin_id)).scalar_one()
         queued = [r.item_id for r in conn.execute(select(pi).order_by(pi.c.id))]
@@ -74,9 +78,10 @@ def test_bulletin_is_signed_and_carries_the_queued_items(small, keyring, clock):
 
 def test_withdrawal_refers_to_the_bulletin_that_published_the_item(small, keyring, clock):
     queue_penalties(small, 1)
-    [first] = publication.push_cycle(small, DEST, force=True)
+    [first] = small.publication.push_cycle(DEST, force=True)
     small.intake.submit("MY-AJJ", [{"action": "withdraw", "source_record_id": "P-0", "reason": "revoked"}])
-    [second] = publication.push_cycle(small, DEST, force=True)
+    small.consumer.drain()
+    [second] = small.publication.push_cycle(DEST, force=True)
     with small.db.read() as conn:
         signed = conn.execute(select(bulletins.c.signed).where(bulletins.c.id == second)).scalar_one()
     [item] = parse_bulletin(signed, Trust("gw", (keyring.active.certificate,))).items
@@ -85,19 +90,19 @@ def test_withdrawal_refers_to_the_bulletin_that_published_the_item(small, keyrin
 
 def test_crash_between_signing_and_commit_leaves_items_pending_and_no_bulletin(small, monkeypatch):
     queue_penalties(small, 3)
-    real = batching._mark_batched
+    real = batching.repo.mark_batched
 
     def mark_then_crash(conn, ids, bulletin_id, now):
         real(conn, ids, bulletin_id, now)  # signed, handed to the outbox, marked: then the process dies
         raise RuntimeError("crash before commit")
 
-    monkeypatch.setattr(batching, "_mark_batched", mark_then_crash)
+    monkeypatch.setattr(batching.repo, "mark_batched", mark_then_crash)
     with pytest.raises(RuntimeError, match="crash before commit"):
-        publication.push_cycle(small, DEST)
+        small.publication.push_cycle(DEST)
     assert states(small) == {"pending": 3}
     assert count(small, bulletins) == 0 and count(small, deliveries) == 0 and count(small, bulletin_items) == 0
-    monkeypatch.setattr(batching, "_mark_batched", real)
-    assert len(publication.push_cycle(small, DEST)) == 1  # and the next cycle sends them, once
+    monkeypatch.setattr(batching.repo, "mark_batched", real)
+    assert len(small.publication.push_cycle(DEST)) == 1  # and the next cycle sends them, once
     assert states(small) == {"batched": 3} and count(small, deliveries) == 1
 
 
@@ -107,7 +112,7 @@ def test_concurrent_batchers_never_put_an_item_in_two_bulletins(small):
 
     def run():
         try:
-            publication.push_cycle(small, DEST, force=True)
+            small.publication.push_cycle(DEST, force=True)
         except Exception as exc:  # noqa: BLE001 - a lost race may roll back; it must not duplicate
             errors.append(exc)
 
@@ -117,7 +122,7 @@ def test_concurrent_batchers_never_put_an_item_in_two_bulletins(small):
     for t in threads:
         t.join()
     if states(small).get("pending"):
-        publication.push_cycle(small, DEST, force=True)
+        small.publication.push_cycle(DEST, force=True)
     assert states(small) == {"batched": 9}
     with small.db.read() as conn:
         rows = conn.execute(select(bulletin_items.c.item_id)).scalars().all()

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from gateway.delivery import publication, routing
+from gateway.publication import views as routing
 from gateway.store.publication_tables import publication_items as pi
 from tests.factories import accident, make_uscc, penalty
 
@@ -27,16 +27,10 @@ def items(services, destination=None, kind=None):
 
 def submit(services, *records, agency="MY-AJJ", publish=True):
     result = services.intake.submit(agency, list(records))
+    assert all(o.outcome != "rejected" for o in result.outcomes), result.to_dict()
+    services.consumer.drain()  # the change feed: decisions, entries, standing, items
     if publish:
         publish_entries(services)
-    assert all(o.outcome != "rejected" for o in result.outcomes), result.to_dict()
-    subject_ids = set()
-    with services.db.read() as conn:
-        from gateway.store.tables import records as rec
-
-        for o in result.outcomes:
-            subject_ids.add(conn.execute(select(rec.c.subject_id).where(rec.c.uid == o.record_id)).scalar_one())
-    publication.enqueue_for_subjects(services, subject_ids)
     return result
 
 
@@ -83,7 +77,6 @@ def test_a_proposed_listing_is_not_published_before_notice_and_confirmation(pub)
     assert destinations_of(pub, "list.inclusion", "joint_punishment") == set()
     assert destinations_of(pub, "list.inclusion", "bad_credit")  # the bad-credit record is not a listing
     [uid] = publish_entries(pub)
-    publication.publication_sweep(pub)
     jp = items(pub, "national-platform", "list.inclusion")
     assert any(r.fields["list"] == "joint_punishment" and r.fields["decision_ref"] == uid for r in jp)
 
@@ -120,8 +113,9 @@ def test_same_record_version_is_never_queued_twice(pub):
     submit(pub, penalty("P-6", code))
     first = items(pub)
     subject_id = first[0].subject_id
-    assert publication.enqueue_for_subjects(pub, {subject_id}) == 0
-    publication.publication_sweep(pub)
+    result = pub.policy.recompute([subject_id])  # the whole path again: nothing new to queue
+    assert result.subjects == 1
+    pub.policy.sweep()
     assert [r.item_id for r in items(pub)] == [r.item_id for r in first]
 
 
@@ -183,27 +177,22 @@ def test_daily_sweep_removes_expired_entries_and_withdraws_penalties_past_their_
     inclusions = {(r.destination, r.source_key): r for r in items(pub, kind="list.inclusion")}
     publications = {r.destination: r for r in items(pub, kind="penalty.publication")}
     clock.set(dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC))  # a year on: off the lists, penalty at its maximum
-    from gateway import policy_service
-
-    policy_service.get(pub).sweep()  # the scheduler's policy_sweep (01:00) expires the entries first
-    publication.publication_sweep(pub)  # then publication_sweep (01:30)
+    result = pub.policy.sweep()  # the scheduler's policy_sweep (01:00): the subjects whose day came
+    assert result.subjects_decided == 1 and result.expired
     removals = items(pub, kind="list.removal")
     assert {(r.destination, r.ref_item_id) for r in removals} == {(d, i.item_id) for (d, _), i in inclusions.items()}
     withdrawals = {r.destination: r for r in items(pub, kind="penalty.withdrawal")}
     assert set(withdrawals) == set(publications)
     assert all(w.fields["reason"] == "expired" for w in withdrawals.values())
     before = len(items(pub))
-    publication.publication_sweep(pub)
+    assert pub.policy.sweep().subjects_decided == 0  # its next change day has moved on
     assert len(items(pub)) == before
 
 
-def test_install_queues_items_after_intake_and_registers_the_scheduler(pub):
-    from gateway.scheduler import run_hook
-
-    publication.install(pub)
-    publication.install(pub)  # idempotent
-    assert pub.extras["run_hooks"].count(run_hook) == 1
+def test_intake_queues_items_through_the_change_feed(pub):
     pub.intake.submit("MY-AJJ", [penalty("P-12", make_uscc(112))])
+    assert items(pub) == []  # committed with its change row; the consumer has not run yet
+    pub.consumer.drain()
     assert destinations_of(pub, "penalty.publication") == {
         "national-platform", "sichuan-platform", "mianyang-platform", "fucheng-platform", "mianyang-bank", "sichuan-agency",
     }

@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from gateway import scheduler as sched
+from gateway.scheduler import leadership
+from gateway.scheduler import runs as run_store
+from gateway.scheduler.triggers import parse_schedule, report_slot
 from gateway.store.delivery_tables import bulletins
 from gateway.store.publication_tables import publication_items as pi
 from gateway.store.publication_tables import scheduled_runs as runs
@@ -30,14 +33,18 @@ CST = sched.CHINA
 def counting_job(name="push:test", schedule="hourly", fail=False):
     calls = []
 
-    def run(services, slot, now):
+    def run(slot, now):
         calls.append(slot)
         if fail:
             raise RuntimeError("destination config broken")
         return "done"
 
-    trigger = sched.parse_schedule(schedule)
-    return sched.JobSpec(name, trigger, sched.periodic_slot(trigger), run), calls
+    [job] = sched.resolve([sched.JobSpec(name, schedule, run)])
+    return job, calls
+
+
+def tick(services, job, runner, **kw):
+    return sched.tick(services.db, services.clock, job, runner, **kw)
 
 
 def all_runs(services):
@@ -48,12 +55,12 @@ def all_runs(services):
 def test_double_tick_for_the_same_job_and_slot_runs_once(services):
     job, calls = counting_job()
     at = dt.datetime(2026, 11, 22, 3, 0, 0, tzinfo=CST)
-    assert sched.tick(services, job, "a:1", now=at) == "2026-11-22T03"
-    assert sched.tick(services, job, "b:2", now=at + dt.timedelta(seconds=5)) == "2026-11-22T03"
+    assert tick(services, job, "a:1", now=at) == "2026-11-22T03"
+    assert tick(services, job, "b:2", now=at + dt.timedelta(seconds=5)) == "2026-11-22T03"
     assert calls == ["2026-11-22T03"]
     [row] = all_runs(services)
     assert (row.job, row.slot, row.outcome, row.runner) == ("push:test", "2026-11-22T03", "ok", "a:1")
-    sched.tick(services, job, "a:1", now=at + dt.timedelta(hours=1))
+    tick(services, job, "a:1", now=at + dt.timedelta(hours=1))
     assert calls == ["2026-11-22T03", "2026-11-22T04"]
 
 
@@ -64,7 +71,7 @@ def test_concurrent_ticks_from_two_leaders_run_once(services):
 
     def leader(i):
         barrier.wait()
-        sched.tick(services, job, f"leader:{i}", now=at)
+        tick(services, job, f"leader:{i}", now=at)
 
     threads = [threading.Thread(target=leader, args=(i,)) for i in range(4)]
     for t in threads:
@@ -78,30 +85,30 @@ def test_concurrent_ticks_from_two_leaders_run_once(services):
 def test_a_failed_run_is_recorded_and_can_be_rerun(services):
     job, calls = counting_job(fail=True)
     at = dt.datetime(2026, 11, 22, 3, tzinfo=CST)
-    sched.tick(services, job, "a:1", now=at)
+    tick(services, job, "a:1", now=at)
     [row] = all_runs(services)
     assert row.outcome == "failed" and "destination config broken" in row.detail
-    sched.tick(services, job, "a:1", now=at)
+    tick(services, job, "a:1", now=at)
     assert len(calls) == 1  # not retried by a second tick
-    sched.rerun(services, job.name, row.slot, at)
-    sched.run_pending(services, [job], "a:1", now=at)
+    run_store.rerun(services.db, job.name, row.slot, at)
+    sched.run_pending(services.db, services.clock, [job], "a:1", now=at)
     assert len(calls) == 2 and all_runs(services)[0].attempts == 2
 
 
 def test_a_new_leader_reclaims_runs_the_dead_leader_had_started(services):
     job, calls = counting_job()
     at = dt.datetime(2026, 11, 22, 3, tzinfo=CST)
-    sched.enqueue_run(services.db, job.name, "2026-11-22T03", at)
+    run_store.enqueue_run(services.db, job.name, "2026-11-22T03", at)
     [row] = all_runs(services)
-    assert sched.claim_run(services.db, row.id, "dead:1", at)  # started, then the process died
-    assert sched.run_pending(services, [job], "new:2", now=at) == []
-    assert sched.reclaim_abandoned(services, "new:2", at) == 1
-    assert sched.run_pending(services, [job], "new:2", now=at) == [(job.name, "2026-11-22T03", "ok")]
+    assert run_store.claim_run(services.db, row.id, "dead:1", at)  # started, then the process died
+    assert sched.run_pending(services.db, services.clock, [job], "new:2", now=at) == []
+    assert run_store.reclaim_abandoned(services.db, "new:2") == 1
+    assert sched.run_pending(services.db, services.clock, [job], "new:2", now=at) == [(job.name, "2026-11-22T03", "ok")]
 
 
 def test_november_report_slot_is_due_by_2_december():
-    trigger = sched.parse_schedule(sched.DEFAULT_SCHEDULES["monthly_report"])
-    slot_for = sched.report_slot(trigger)
+    trigger = parse_schedule("0 1 1,2 * *")  # the monthly report's schedule (gateway.publication.jobs)
+    slot_for = report_slot(trigger)
     assert sched.report_due_on("2026-11") == dt.date(2026, 12, 2)
     fires = trigger.get_next_fire_time(None, dt.datetime(2026, 11, 22, 12, tzinfo=CST))
     assert fires.date() <= dt.date(2026, 12, 2) and slot_for(fires) == "2026-11"
@@ -114,15 +121,17 @@ def test_november_report_slot_is_due_by_2_december():
 def test_monthly_report_sends_last_months_inclusions_to_the_level_above_once(pub, clock):
     clock.set(dt.datetime(2026, 10, 12, 1, 0, tzinfo=CST))
     pub.intake.submit("MY-AJJ", [accident("A-OCT", make_uscc(302), "2026-10-10", grade="larger", deaths=3)])
+    pub.consumer.drain()
     publish_entries(pub)  # listed in October: October's report
     clock.set(dt.datetime(2026, 11, 12, 1, 0, tzinfo=CST))
     pub.intake.submit("MY-AJJ", [accident("A-NOV", make_uscc(301), "2026-11-10", grade="larger", deaths=3)])
+    pub.consumer.drain()
     publish_entries(pub)
     clock.set(dt.datetime(2026, 12, 1, 1, 0, tzinfo=CST))
-    jobs = [j for j in sched.build_jobs(pub) if j.name == "monthly_report"]
+    jobs = [j for j in pub.jobs() if j.name == "monthly_report"]
     assert jobs, "report_to is configured: the report is scheduled"
-    assert sched.tick(pub, jobs[0], "a:1") == "2026-11"
-    sched.tick(pub, jobs[0], "a:1", now=clock.now() + dt.timedelta(days=1))  # the 2nd: nothing new
+    assert tick(pub, jobs[0], "a:1") == "2026-11"
+    tick(pub, jobs[0], "a:1", now=clock.now() + dt.timedelta(days=1))  # the 2nd: nothing new
     with pub.db.read() as conn:
         sent = list(conn.execute(select(bulletins)))
         reported = list(conn.execute(select(pi).where(pi.c.source_key.like("report:2026-11:%"))))
@@ -135,7 +144,7 @@ def test_monthly_report_sends_last_months_inclusions_to_the_level_above_once(pub
 
 
 def test_push_cycle_jobs_come_from_destination_schedules(pub):
-    names = {j.name: j for j in sched.build_jobs(pub)}
+    names = {j.name: j for j in pub.jobs()}
     assert {"push:national-platform", "push:mianyang-platform"} <= set(names)
     assert "push:fucheng-platform" not in names  # no schedule configured
     at = dt.datetime(2026, 11, 22, 3, 20, tzinfo=CST)
@@ -145,7 +154,7 @@ def test_push_cycle_jobs_come_from_destination_schedules(pub):
 
 def test_sqlite_runs_one_scheduler_per_database_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'g.db'}"
-    first, second = sched.FileLeadership(url), sched.FileLeadership(url)
+    first, second = leadership.FileLeadership(url), leadership.FileLeadership(url)
     assert first.acquire() and not second.acquire()
     first.release()
     assert second.acquire()
@@ -191,7 +200,7 @@ def _lock_holder(url: str) -> str | None:
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (:ns)::oid AND l.objsubid = 2 "
                 "AND l.objid = (hashtext(current_schema())::bigint & 4294967295)::oid"
-            ), {"ns": sched.LOCK_NAMESPACE}).scalar()
+            ), {"ns": leadership.LOCK_NAMESPACE}).scalar()
     finally:
         engine.dispose()
 

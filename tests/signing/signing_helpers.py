@@ -8,7 +8,7 @@ from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gateway.signing.bulletin import BulletinHeader, BulletinItem
+from gateway.publication.bulletin import BulletinHeader, BulletinItem
 from gateway.signing.keys import SigningKey, parse_subject, self_signed_certificate
 
 NOW = dt.datetime(2024, 6, 3, 8, 0, tzinfo=dt.UTC)

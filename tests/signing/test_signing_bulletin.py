@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from signing_helpers import NOW, all_kinds, ec_key, header, licence, penalty, rsa_key
 
-from gateway.signing.bulletin import (
+from gateway.publication.bulletin import (
     NS,
     BulletinInvalid,
     BulletinRejected,
@@ -18,8 +18,8 @@ from gateway.signing.bulletin import (
     parse_bulletin,
     sign_bulletin,
 )
+from gateway.publication.content import PENALTY_FIELDS
 from gateway.signing.dsig import DS, Trust, reference_digests
-from gateway.signing.items import PENALTY_FIELDS
 
 
 def trust(*keys) -> Trust:

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from signing_helpers import NOW, ec_key, header, penalty, rsa_key
 
 from gateway.cli import main
-from gateway.signing.bulletin import parse_bulletin, sign_bulletin
+from gateway.publication.bulletin import parse_bulletin, sign_bulletin
 from gateway.signing.dsig import Trust
 from gateway.signing.keys import (
     Keyring,

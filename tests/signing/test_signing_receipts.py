@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from signing_helpers import NOW, all_kinds, header, rsa_key
 
-from gateway.signing.bulletin import parse_bulletin, sign_bulletin
+from gateway.publication.bulletin import parse_bulletin, sign_bulletin
 from gateway.signing.dsig import Trust, reference_digests
 from gateway.signing.evidence import build_evidence_zip
 from gateway.signing.receipt import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from signing_helpers import header, penalty
 
-from gateway.signing.bulletin import build_bulletin
+from gateway.publication.bulletin import build_bulletin
 from gateway.signing.dsig import SignatureInvalid
 
 gmalg = pytest.importorskip("gmalg", reason="the optional SM2 suite needs gmalg (pip install gmalg)")

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from signing_helpers import NOW, all_kinds, ec_key, header, penalty, rsa_key
 
-from gateway.signing.bulletin import parse_bulletin, sign_bulletin
+from gateway.publication.bulletin import parse_bulletin, sign_bulletin
 from gateway.signing.dsig import Trust
 from gateway.signing.receipt import ItemOutcome, build_receipt
 

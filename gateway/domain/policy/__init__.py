@@ -1,7 +1,7 @@
 """The policy engine (政策引擎): every rule of RULES.md as a pure function of records and a profile.
 
 Pure: no I/O, no database; it imports nothing from `gateway` outside `gateway.domain`.
-Profiles are data (`policies/*.yaml`, read by `gateway.policy_profiles`); the modules each
+Profiles are data (`policies/*.yaml`, read by `gateway.policy.profiles`); the modules each
 answer one question:
 
 - `profile`: what a profile states, validated (`Profile.from_mapping`, `ProfileError`),

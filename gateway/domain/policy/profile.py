@@ -22,7 +22,7 @@ measures       list -> receiver sector -> measures with legal basis            Â
 
 `Profile.from_mapping(data, source)` validates a parsed mapping and raises `ProfileError`
 naming the file, the dotted key path and the problem. Profiles are pure values: reading
-files is `gateway.policy_profiles`' job.
+files is `gateway.policy.profiles`' job.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""SQL for the policy service: a subject's current records, stored decisions, list entries, events.
+"""The policy capability's SQL: stored decisions, list entries and their events, stored standings.
 
-Every function takes a connection inside the caller's transaction; none commits. The
-use cases (what to store and when) are in `gateway.policy_service`.
+Every function takes a connection inside the caller's transaction; none commits. The use
+cases (what to store and when) are in `gateway.policy.service` (operators' actions) and
+`gateway.policy.step` (the change-feed consumer's policy step).
 """
 
 from __future__ import annotations
@@ -11,51 +12,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, func, select, update
 
-from gateway.domain.records import PUBLISHED_KINDS, Record, RecordKind
-from gateway.store.delivery_tables import bulletin_items
-from gateway.store.policy_tables import decisions, list_entries, list_entry_events
-from gateway.store.publication_tables import publication_items
-from gateway.store.sql import insert_ignore
-from gateway.store.tables import agencies, records, subjects
-
-# States in which the list entry applies and its period runs (RULES.md §4, §5).
-RUNNING = ("published", "upheld", "corrected", "removal_requested")
-# States in which the subject may still apply for removal (before it has asked).
-REMOVABLE = ("published", "upheld", "corrected")
+from gateway.domain.policy.lifecycle import IN_FORCE_STATES
+from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
+from gateway.store.sql import chunks, insert_ignore
+from gateway.store.tables import subjects
 
 
 def new_entry_uid() -> str:
     return f"ent_{uuid.uuid4().hex}"
 
 
-# --- subjects and records ---------------------------------------------------------------
-
-
 def get_subject(conn: Connection, subject_id: int) -> Any | None:
     return conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
-
-
-def subject_ids_with_records(conn: Connection) -> list[int]:
-    q = select(records.c.subject_id).where(records.c.status == "current").distinct().order_by(records.c.subject_id)
-    return [r[0] for r in conn.execute(q)]
-
-
-def current_records(conn: Connection, subject_id: int, subject_key: str) -> list[Record]:
-    """The subject's current records as the policy engine takes them."""
-    q = (
-        select(records, agencies.c.code.label("agency_code"))
-        .join(agencies, agencies.c.id == records.c.agency_id)
-        .where(records.c.subject_id == subject_id, records.c.status == "current")
-        .order_by(records.c.id)
-    )
-    return [
-        Record(r.uid, RecordKind(r.kind), subject_key, r.agency_code, r.event_date, r.data, r.version, r.status,
-               r.received_at)
-        for r in conn.execute(q)
-        if r.event_date is not None
-    ]
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -77,10 +47,13 @@ def save_decision(
     digest: str,
     subject_changed_at: dt.datetime,
     now: dt.datetime,
+    previous: Any | None = None,
+    known: bool = False,
 ) -> bool:
     """Store the subject's decision; True when its content changed (the body is rewritten
-    only then; otherwise only the day and the subject version it reflects move)."""
-    row = get_decision(conn, subject_id, profile)
+    only then; otherwise only the day and the subject version it reflects move). With
+    `known`, `previous` is the stored row already read (None: there is none)."""
+    row = previous if known else get_decision(conn, subject_id, profile)
     if row is None:
         insert_ignore(
             conn,
@@ -119,24 +92,6 @@ def starless_subjects(conn: Connection, profile: str) -> tuple[list[str], list[s
         if rectify:
             rectification.append(key)
     return key_monitoring, rectification
-
-
-def overdue_publications(conn: Connection, as_of: dt.date, limit: int = 100) -> tuple[int, list[str]]:
-    """双公示 records past their `publish_by` on `as_of` that no destination has queued or
-    been sent (no publication item, no bulletin item): (count, the first `limit` uids)."""
-    queued = exists().where(publication_items.c.record_uid == records.c.uid)
-    sent = exists().where(bulletin_items.c.record_uid == records.c.uid)
-    where = and_(
-        records.c.status == "current",
-        records.c.kind.in_([k.value for k in PUBLISHED_KINDS]),
-        records.c.publish_by < as_of,
-        ~queued,
-        ~sent,
-    )
-    count = conn.execute(select(func.count()).select_from(records).where(where)).scalar_one()
-    uids = [r[0] for r in conn.execute(select(records.c.uid).where(where).order_by(records.c.publish_by, records.c.id)
-                                       .limit(limit))]
-    return count, uids
 
 
 # --- list entries -------------------------------------------------------------------------
@@ -241,40 +196,82 @@ def region_prefix(region: str) -> str:
     return region
 
 
-def entries_to_expire(conn: Connection, as_of: dt.date) -> list[str]:
-    q = select(list_entries.c.uid).where(
-        or_(
-            and_(list_entries.c.list_kind != "incentive", list_entries.c.state.in_(RUNNING)),
-            and_(list_entries.c.list_kind == "incentive", list_entries.c.state == "published"),
-        ),
-        list_entries.c.expires_on <= as_of,
-    )
-    return [r[0] for r in conn.execute(q.order_by(list_entries.c.id))]
-
-
-def removal_windows_opening(conn: Connection, as_of: dt.date) -> list[Any]:
-    c = list_entries.c
-    q = select(list_entries).where(
-        c.list_kind != "incentive",
-        c.state.in_(REMOVABLE),
-        c.removal_window_flagged_on.is_(None),
-        or_(c.removal_window_opens_on <= as_of, c.early_removal_from <= as_of),
-        c.expires_on > as_of,
-    )
-    return list(conn.execute(q.order_by(c.id)))
-
-
-def reapply_windows_opening(conn: Connection, as_of: dt.date) -> list[Any]:
-    c = list_entries.c
-    q = select(list_entries).where(
-        c.list_kind == "incentive",
-        c.state == "published",
-        c.reapply_window_flagged_on.is_(None),
-        c.reapply_from <= as_of,
-        c.expires_on > as_of,
-    )
-    return list(conn.execute(q.order_by(c.id)))
-
-
 def ids(rows: Iterable[Any]) -> list[int]:
     return [r.id for r in rows]
+
+
+def decisions_of(conn: Connection, subject_ids: Iterable[int], profile: str) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for part in chunks(sorted(set(subject_ids))):
+        for row in conn.execute(select(decisions).where(decisions.c.subject_id.in_(part), decisions.c.profile == profile)):
+            out[row.subject_id] = row
+    return out
+
+
+def entry_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(list, state, entries) over every entry (the metrics)."""
+    le = list_entries.c
+    rows = conn.execute(select(le.list_kind, le.state, func.count()).group_by(le.list_kind, le.state)).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def entries_in_force_started(conn: Connection, subject_id: int, first: dt.date, last: dt.date) -> list[Any]:
+    """Entries of the subject whose period started in [first, last] (the monthly report)."""
+    q = select(list_entries).where(list_entries.c.subject_id == subject_id, list_entries.c.starts_on >= first,
+                                   list_entries.c.starts_on <= last).order_by(list_entries.c.id)
+    return list(conn.execute(q))
+
+
+def subjects_with_entries_started(conn: Connection, first: dt.date, last: dt.date) -> set[int]:
+    q = select(list_entries.c.subject_id).where(list_entries.c.starts_on >= first, list_entries.c.starts_on <= last)
+    return {r[0] for r in conn.execute(q.distinct())}
+
+
+def entries_in_force(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(list_entries)
+                        .where(list_entries.c.state.in_(IN_FORCE_STATES))).scalar_one()
+
+
+# --- stored standings ---------------------------------------------------------------------
+
+
+def standings_of(conn: Connection, subject_ids: Iterable[int]) -> dict[int, Any]:
+    """The stored standing rows of these subjects (absent: never decided)."""
+    out: dict[int, Any] = {}
+    for part in chunks(sorted(set(subject_ids))):
+        for row in conn.execute(select(standings).where(standings.c.subject_id.in_(part))):
+            out[row.subject_id] = row
+    return out
+
+
+def save_standing(conn: Connection, *, subject_id: int, profile: str, as_of: dt.date, restricted: bool,
+                  digest: str, body: dict[str, Any], next_change_on: dt.date | None, now: dt.datetime,
+                  previous: Any | None) -> int:
+    """Store the subject's standing; returns its version (moved only when the content did)."""
+    if previous is None:
+        insert_ignore(conn, standings, [{
+            "subject_id": subject_id, "profile": profile, "as_of": as_of, "restricted": restricted, "version": 1,
+            "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
+        }], ("subject_id",))
+        return 1
+    where = standings.c.subject_id == subject_id
+    if previous.digest != digest or previous.profile != profile:
+        conn.execute(update(standings).where(where).values(
+            profile=profile, as_of=as_of, restricted=restricted, version=standings.c.version + 1, digest=digest,
+            next_change_on=next_change_on, computed_at=now, checked_at=now, body=body))
+        return previous.version + 1
+    conn.execute(update(standings).where(where).values(as_of=as_of, next_change_on=next_change_on, checked_at=now,
+                                                        body=body))
+    return previous.version
+
+
+def standing_counts(conn: Connection) -> tuple[int, int]:
+    """(subjects with a stored standing, of which restricted)."""
+    row = conn.execute(select(func.count(), func.count().filter(standings.c.restricted.is_(True)))).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def subjects_due(conn: Connection, day: dt.date) -> list[int]:
+    """Subjects whose stored standing may change by itself on or before `day` (indexed)."""
+    q = select(standings.c.subject_id).where(standings.c.next_change_on <= day).order_by(standings.c.subject_id)
+    return [r[0] for r in conn.execute(q)]

@@ -1,5 +1,5 @@
-"""The demonstration: the gateway, its three destination kinds simulated on loopback, the
-records in `examples/`, and bulletins going out with receipts coming back.
+"""The demonstration environment: the gateway's three destination kinds simulated on loopback,
+the records in `examples/`, and bulletins going out with receipts coming back.
 
 `gateway demo` (`run_demo`) does it all in one process against a fresh database under
 `var/demo/` and prints a summary:
@@ -13,13 +13,15 @@ records in `examples/`, and bulletins going out with receipts coming back.
    receipt certificate;
 3. register the example agencies and import the example files (CSV in GB18030, XLSX, XML,
    an intake JSON batch), printing the rejections of the deliberately bad rows;
-4. route and batch (`publication.enqueue_for_subjects` via intake's `on_change`, then
-   `publication.push_cycle` per destination), run the delivery worker until the queue has
-   drained and every receipt is in (asynchronous ones fetched with `query_receipt`);
+4. let the change-feed consumer decide every subject (its standing and publication items),
+   walk the list procedure as the operators would, batch (`publication.push_cycle` per
+   destination), run the delivery worker until the queue has drained and every receipt is
+   in (asynchronous ones fetched with `query_receipt`);
 5. print bulletins, deliveries, attempts, receipts and rejected items per destination.
 
-Under `gateway run`, `install_demo(services)` does steps 1-2 on the running gateway and
-adds a run hook for the rest (the worker runs beside the API; see docs/destinations.md).
+Under `gateway run --demo`, `prepare_run(settings)` does steps 1-2 before the gateway starts
+and gives it a feeder for the rest, running beside the API, the consumer, the worker and the
+scheduler (each demo destination is pushed every few seconds).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import asyncio
 import json
 import logging
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
 
 from gateway.paths import ROOT
 
@@ -71,7 +71,7 @@ ADAPTERS = {"credit-china": "adapters.credit_china:factory", "enterprise-publici
             "bureau": "adapters.bureaus:factory"}
 COMMON = {"retry": {"strategy": "progressive", "base": 0.2, "cap": 1.0, "max_attempts": 10, "max_age": 600},
           "breaker": {"failure_threshold": 20, "open_seconds": 1}, "batch": {"max_items": 5, "max_age_seconds": 1},
-          "concurrency": 4, "lease_seconds": 30}
+          "concurrency": 4, "lease_seconds": 30, "schedule": "5s"}
 
 
 @dataclass
@@ -125,15 +125,8 @@ def start_environment(var_dir: Path, gateway_keys_dir: Path, *, fresh: bool = Tr
 # --- intake ----------------------------------------------------------------------------------
 
 
-def chain_publication(services: Any) -> None:
-    """Queue publication items after intake (after the policy service). Idempotent."""
-    from gateway.delivery import publication
-
-    publication.install(services, scheduler_in_process=False)
-
-
 def register_agencies(services: Any, examples: Path = EXAMPLES) -> list[str]:
-    from gateway.store import intake_repo
+    from gateway.intake import repository as intake_repo
 
     data = yaml.safe_load((examples / "agencies.yaml").read_text(encoding="utf-8"))
     with services.db.write() as conn:
@@ -167,25 +160,40 @@ def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[
         out(f"  {path.name:<26} {fmt:<13} by {entry['agency']:<7} accepted {counts['accepted']:>2}, "
             f"duplicate {counts['duplicate']}, rejected {rejected}")
         for row, fld, reason, message in rows:
-            out(f"      {'row' if fmt != 'json' else 'record'} {row}: {fld}: {reason}: {message[:110]}")
+            out(f"      {'row' if fmt != 'json' else 'record'} {row}: {fld}: {reason}: {message}")
     return totals
+
+
+def wait_for_feed(services: Any, timeout: float = 60.0) -> bool:
+    """Wait until the consumer (a thread of `gateway run`) has decided every change."""
+    from gateway.changes import feed
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with services.db.read() as conn:
+            st = feed.stats(conn, services.clock.now())
+        if st.pending == 0:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 # --- publication and delivery ---------------------------------------------------------------
 
 
-def batch_all(services: Any, *, force: bool = True) -> dict[str, list[str]]:
-    from gateway.delivery import publication
-
-    registry = services.extras["destinations"]
-    return {name: publication.push_cycle(services, name, force=force) for name in registry.names()}
-
-
-def _counts(services: Any) -> dict[str, int]:
+def delivery_counts(services: Any) -> dict[str, int]:
     from gateway.delivery.outbox import count_by_state
 
     with services.db.read() as conn:
         return count_by_state(conn)
+
+
+def pending_items(services: Any) -> int:
+    """Publication items still waiting for their bulletin (the scheduler's push cycles make them)."""
+    from gateway.publication.repository import PENDING, item_counts
+
+    with services.db.read() as conn:
+        return sum(c["count"] for c in item_counts(conn) if c["state"] == PENDING)
 
 
 async def fetch_async_receipts(services: Any) -> int:
@@ -195,7 +203,7 @@ async def fetch_async_receipts(services: Any) -> int:
     from gateway.delivery.receipts import accept_receipt
     from gateway.signing.receipt import ReceiptInvalid
 
-    registry = services.extras["destinations"]
+    registry = services.destinations
     with services.db.read() as conn:
         waiting = list_deliveries(conn, state=State.AWAITING_RECEIPT, limit=10_000)
     settled, adapters = 0, {}
@@ -208,7 +216,8 @@ async def fetch_async_receipts(services: Any) -> int:
             if not data:
                 continue
             try:
-                stored = await asyncio.to_thread(accept_receipt, services, data, channel="query")
+                stored = await asyncio.to_thread(accept_receipt, services.db, registry, data, services.clock.now(),
+                                                 channel="query")
                 settled += stored.state is not None
             except ReceiptInvalid as exc:
                 log.warning("receipt for %s did not verify: %s", row.delivery_id, exc)
@@ -224,12 +233,12 @@ async def deliver_until_drained(services: Any, *, timeout: float = 90.0, out: Ou
     from gateway.delivery.worker import run_worker
 
     stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(services, stop, poll_interval=0.05))
+    task = asyncio.create_task(run_worker(services.db, services.clock, services.destinations, stop, poll_interval=0.05))
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and not task.done():
             await asyncio.sleep(0.25)
-            counts = await asyncio.to_thread(_counts, services)
+            counts = await asyncio.to_thread(delivery_counts, services)
             if counts.get("pending", 0) + counts.get("sending", 0) + counts.get("retry_wait", 0):
                 continue
             if counts.get("awaiting_receipt", 0):
@@ -248,32 +257,13 @@ async def deliver_until_drained(services: Any, *, timeout: float = 90.0, out: Ou
 
 
 def summary_rows(services: Any) -> list[dict[str, Any]]:
-    from gateway.store.delivery_tables import (
-        bulletins,
-        deliveries,
-        delivery_attempts,
-        receipt_items,
-        receipts,
-    )
+    from gateway.delivery.reports import destination_summary
 
-    b, d, a, r, ri = bulletins.c, deliveries.c, delivery_attempts.c, receipts.c, receipt_items.c
-    registry = services.extras["destinations"]
-    rows = []
+    registry = services.destinations
     with services.db.read() as conn:
-        for name in registry.names():
-            n_bulletins, n_items = conn.execute(select(func.count(), func.coalesce(func.sum(b.item_count), 0))
-                                                .where(b.destination == name)).one()
-            states = dict(conn.execute(select(d.state, func.count()).where(d.destination == name).group_by(d.state)).all())
-            attempts = conn.execute(select(func.count()).select_from(delivery_attempts)
-                                    .join(deliveries, d.delivery_id == a.delivery_id).where(d.destination == name)).scalar()
-            channels = dict(conn.execute(select(r.channel, func.count()).join(deliveries, d.delivery_id == r.delivery_id)
-                                         .where(d.destination == name, r.verified.is_(True)).group_by(r.channel)).all())
-            outcomes = dict(conn.execute(select(ri.status, func.count()).join(deliveries, d.delivery_id == ri.delivery_id)
-                                         .where(d.destination == name).group_by(ri.status)).all())
-            rows.append({"destination": name, "adapter": registry.get(name).adapter.split(":")[0].split(".")[-1],
-                         "bulletins": n_bulletins, "items": n_items, "states": states, "attempts": attempts,
-                         "receipts": channels, "accepted": outcomes.get("accepted", 0),
-                         "rejected": outcomes.get("rejected", 0)})
+        rows = [destination_summary(conn, name) for name in registry.names()]
+    for row in rows:
+        row["adapter"] = registry.get(row["destination"]).adapter.split(":")[0].split(".")[-1]
     return rows
 
 
@@ -294,7 +284,7 @@ def print_summary(services: Any, out: Out) -> list[dict[str, Any]]:
 
 
 def print_rejected(services: Any, out: Out, limit: int = 8) -> None:
-    from gateway.delivery.receipts import rejected_items
+    from gateway.delivery.receipt_store import rejected_items
 
     with services.db.read() as conn:
         rows = rejected_items(conn, limit=limit)
@@ -309,15 +299,12 @@ def print_rejected(services: Any, out: Out, limit: int = 8) -> None:
 def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator") -> dict[str, int]:
     """Rehearse what the credit centre's operators do: walk each proposed punishment/blacklist
     entry through notice → confirmation → publication, and apply for, review and publish the
-    incentive list for every unit that meets all six conditions. Publication of an entry
-    queues it for the receivers whose measures it triggers."""
-    from sqlalchemy import select
+    incentive list for every unit that meets all six conditions. Each step goes into the
+    change feed, and the consumer queues what receivers get."""
+    from gateway.errors import GatewayError
+    from gateway.intake.repository import organisation_subject_ids
 
-    from gateway import policy_service
-    from gateway.policy_outcomes import IncentiveEntryOpen, NotEligible
-    from gateway.store.tables import subjects
-
-    policy = policy_service.get(services)
+    policy = services.policy
     done = {"published_punishment": 0, "published_incentive": 0}
     proposed, _ = policy.entries(state="proposed", limit=1000)
     for entry in proposed:
@@ -326,11 +313,11 @@ def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator")
         done["published_punishment"] += 1
         out(f"  {entry['list']} entry for {entry['subject']} ({', '.join(entry['cases'])}): notified, confirmed, published")
     with services.db.read() as conn:
-        subject_ids = [r.id for r in conn.execute(select(subjects.c.id, subjects.c.key).where(subjects.c.uscc.is_not(None)))]
+        subject_ids = organisation_subject_ids(conn)
     for subject_id in subject_ids:
         try:
             entry = policy.apply_incentive(subject_id, actor, note="demo rehearsal")
-        except (NotEligible, IncentiveEntryOpen):
+        except GatewayError:  # not eligible, or an entry already open
             continue
         for action in ("review", "publish"):
             policy.transition(entry["id"], action, actor, note="demo rehearsal")
@@ -339,101 +326,3 @@ def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator")
     return done
 
 
-# --- entry points -------------------------------------------------------------------------------
-
-
-def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: Out = print,
-             timeout: float = 90.0) -> int:
-    """`gateway demo`: everything in one process on a fresh database; 0 when every delivery settled."""
-    from gateway.bootstrap import build
-    from gateway.config import get_settings, load_settings
-    from gateway.signing.keys import ensure_dev_keyring
-    from gateway.store import migrate
-
-    var_dir = var_dir or ROOT / "var" / "demo"
-    keys_dir = keys_dir or get_settings().keys_dir
-    db_file = var_dir / "gateway.db"
-    for stale in (db_file, db_file.with_name("gateway.db-wal"), db_file.with_name("gateway.db-shm")):
-        stale.unlink(missing_ok=True)
-    var_dir.mkdir(parents=True, exist_ok=True)
-    keyring = ensure_dev_keyring(keys_dir)
-    services = build(load_settings(database_url=f"sqlite:///{db_file}", keys_dir=keys_dir))
-    migrate.upgrade(services.db)
-    out(f"gateway demo — database {db_file}, signing key {keyring.active.key_id} ({keys_dir})")
-    env = start_environment(var_dir, keys_dir)
-    try:
-        services.extras.update(destinations=env.registry, keyring=keyring)
-        chain_publication(services)
-        out("\nsimulators on loopback:")
-        for name, (sim, server) in env.simulators.items():
-            label = LAYOUT[name][2]["options"].get("receiver") or LAYOUT[name][2]["options"].get("platform")
-            out(f"  {name:<21} {sim.kind:<21} {sim.endpoint(server.url)}  {label}")
-        out(f"  destinations written to {env.destinations_file}")
-        out("\nagencies: " + ", ".join(register_agencies(services)))
-        out("\nimporting examples/:")
-        totals = import_examples(services, out)
-        out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
-        out("\nlist procedure (operator):")
-        operate_lists(services, out)
-        made = batch_all(services)
-        out("\nsigned bulletins: " + ", ".join(f"{n} {len(ids)}" for n, ids in made.items()))
-        out("delivering (worker running until the queue drains) ...")
-        t0 = time.monotonic()
-        counters = asyncio.run(deliver_until_drained(services, timeout=timeout, out=out))
-        out(f"  done in {time.monotonic() - t0:.1f}s; worker: sent {counters['sent']}, retried {counters['retried']}, "
-            f"settled {counters['settled']}, bad receipts {counters['bad_receipts']}, dead {counters['dead']}")
-        out("\nsummary per destination:")
-        rows = print_summary(services, out)
-        out("\nitems rejected by destinations (first 8):")
-        print_rejected(services, out)
-        open_states = {"pending", "sending", "retry_wait", "awaiting_receipt"}
-        unsettled = sum(n for r in rows for s, n in r["states"].items() if s in open_states)
-        out("\nsimulator stats: " + "; ".join(f"{n}: {s.receiver.stats['applied']} applied, "
-                                            f"{s.receiver.stats['duplicates']} dup" for n, (s, _) in env.simulators.items()))
-        return 0 if unsettled == 0 else 1
-    finally:
-        env.stop()
-        services.close()
-
-
-def install_demo(services: Any, *, var_dir: Path | None = None, out: Out = print) -> DemoEnvironment:
-    """For `gateway run --demo`: simulators + destinations now; import, batch, deliver and
-    summarise in a background thread once the run hooks start (the API keeps serving)."""
-    from gateway.delivery import install
-    from gateway.signing.keys import ensure_dev_keyring
-
-    keys_dir = services.settings.keys_dir
-    keyring = ensure_dev_keyring(keys_dir)
-    env = start_environment(var_dir or ROOT / "var" / "demo-run", keys_dir)
-    services.extras.update(destinations=env.registry, keyring=keyring)
-    chain_publication(services)
-
-    def feeder(svc: Any) -> threading.Thread:
-        def run() -> None:
-            try:
-                for name, (sim, server) in env.simulators.items():
-                    out(f"demo: {name} → {sim.endpoint(server.url)}")
-                register_agencies(svc)
-                import_examples(svc, out)
-                operate_lists(svc, out)
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline:
-                    batch_all(svc)
-                    counts = _counts(svc)
-                    if counts.get("awaiting_receipt"):
-                        asyncio.run(fetch_async_receipts(svc))
-                    if not sum(counts.get(s, 0) for s in ("pending", "sending", "retry_wait", "awaiting_receipt")):
-                        break
-                    time.sleep(1.0)
-                out("demo: summary per destination")
-                print_summary(svc, out)
-            except Exception:  # noqa: BLE001 - the API keeps serving
-                log.exception("the demo feeder failed")
-
-        thread = threading.Thread(target=run, name="demo-feeder", daemon=True)
-        thread.start()
-        return thread
-
-    install(services)  # destinations already set: adds the in-process worker hook
-    services.extras.setdefault("run_hooks", []).append(feeder)
-    return env

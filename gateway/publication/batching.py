@@ -14,6 +14,10 @@ so a crash anywhere before the commit leaves the items pending and no bulletin, 
 is never in two bulletins (the mark only touches rows still `pending`; if another batcher got
 there first the whole transaction is rolled back).
 
+An item that cannot be published (a value XML cannot carry, a field the schema refuses) is
+quarantined with its problems, found by building it alone; the bulletin goes without it and
+the destination's other items are not held up.
+
 Withdrawals, repairs and removals carry `ref_item_id`; the bulletin that holds the referenced
 item is filled in here (`ref_bulletin_id`), from the database or, when both are in the same
 bulletin, this one.
@@ -28,14 +32,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from gateway.delivery import outbox
-from gateway.signing.bulletin import BulletinHeader, BulletinItem, sign_bulletin
-from gateway.signing.items import BulletinKind, ItemKind
+from gateway.publication import repository as repo
+from gateway.publication.bulletin import (
+    BulletinHeader,
+    BulletinInvalid,
+    BulletinItem,
+    item_problems,
+    sign_bulletin,
+)
+from gateway.publication.content import BulletinKind, ItemKind
 from gateway.signing.keys import SigningKey
 from gateway.store.db import Database
-from gateway.store.publication_tables import publication_items as pi
 
 log = logging.getLogger("gateway.batching")
 
@@ -51,10 +61,6 @@ _BULLETIN_KIND = {
     ItemKind.COMMITMENT: BulletinKind.COMMITMENT,
     ItemKind.REPAIR: BulletinKind.REPAIR,
 }
-
-
-class ConcurrentBatch(Exception):
-    """Another batcher took some of these items first; this transaction is rolled back."""
 
 
 @dataclass(frozen=True)
@@ -100,31 +106,6 @@ def bulletin_id_for(destination: str, sequence: int) -> str:
     return f"bl-{name}-{sequence:07d}"
 
 
-def _mark_batched(conn: Connection, ids: Sequence[int], bulletin_id: str, now: dt.datetime) -> None:
-    result = conn.execute(
-        update(pi).where(pi.c.id.in_(ids), pi.c.state == "pending").values(state="batched", bulletin_id=bulletin_id, batched_at=now)
-    )
-    if result.rowcount != len(ids):
-        raise ConcurrentBatch(f"{len(ids) - result.rowcount} of {len(ids)} items were batched by someone else")
-
-
-def _take_pending(conn: Connection, destination: str, limit: int, source_prefix: str | None) -> list[Any]:
-    q = select(pi).where(pi.c.destination == destination, pi.c.state == "pending").order_by(pi.c.id).limit(limit)
-    if source_prefix is not None:
-        q = q.where(pi.c.source_key.startswith(source_prefix, autoescape=True))
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return list(conn.execute(q))
-
-
-def _ref_bulletins(conn: Connection, rows: Sequence[Any]) -> dict[str, str | None]:
-    refs = {r.ref_item_id for r in rows if r.ref_item_id}
-    if not refs:
-        return {}
-    found = conn.execute(select(pi.c.item_id, pi.c.bulletin_id).where(pi.c.item_id.in_(refs)))
-    return {item_id: bulletin_id for item_id, bulletin_id in found}
-
-
 def build_items(rows: Sequence[Any], bulletin_id: str, refs: dict[str, str | None]) -> list[BulletinItem]:
     """Bulletin items from stored rows, with references to earlier bulletins filled in."""
     here = {r.item_id for r in rows}
@@ -140,6 +121,12 @@ def build_items(rows: Sequence[Any], bulletin_id: str, refs: dict[str, str | Non
     return items
 
 
+@dataclass
+class Made:
+    bulletin_id: str | None = None
+    quarantined: int = 0
+
+
 def make_bulletin(
     conn: Connection,
     destination: str,
@@ -149,34 +136,54 @@ def make_bulletin(
     *,
     force: bool = False,
     source_prefix: str | None = None,
-) -> str | None:
+) -> Made:
     """One bulletin from the oldest pending items of `destination`, if due; in `conn`'s
-    transaction. Returns the bulletin id, or None when nothing is due. `ctx` may be a
-    callable, called only when a bulletin is due (no key is needed to find nothing to do)."""
-    rows = _take_pending(conn, destination, limits.max_items, source_prefix)
+    transaction. `ctx` may be a callable, called only when a bulletin is due (no key is needed
+    to find nothing to do). An item that cannot be published (it does not serialise or
+    validate on its own) is quarantined with its problems and the bulletin goes without it."""
+    rows = repo.take_pending(conn, destination, limits.max_items, source_prefix)
     oldest = min((r.created_at for r in rows), default=None)
     if not is_due(len(rows), oldest, now, limits, force=force):
-        return None
+        return Made()
     if callable(ctx):
         ctx = ctx()
     sequence = outbox.next_sequence(conn, destination)
     bulletin_id = bulletin_id_for(destination, sequence)
-    items = build_items(rows, bulletin_id, _ref_bulletins(conn, rows))
-    kind = bulletin_kind([i.kind for i in items])
-    header = BulletinHeader(bulletin_id, sequence, ctx.issuer_uscc, now, ctx.profile, destination, kind)
-    signed = sign_bulletin(header, items, ctx.key)
+    items = build_items(rows, bulletin_id, repo.ref_bulletins(conn, rows))
+    header = BulletinHeader(bulletin_id, sequence, ctx.issuer_uscc, now, ctx.profile, destination,
+                            bulletin_kind([i.kind for i in items]))
+    try:
+        signed = sign_bulletin(header, items, ctx.key)
+    except BulletinInvalid:
+        bad = {row.id: "; ".join(problems) for row, item in zip(rows, items, strict=True)
+               if (problems := item_problems(header, item))}
+        if not bad:  # the bulletin as a whole is wrong, not one item: a gateway bug, never hidden
+            raise
+        repo.quarantine(conn, bad, now)
+        log.error("%d item(s) for %s quarantined, they cannot be published: %s", len(bad), destination,
+                  "; ".join(list(bad.values())[:3]))
+        keep = [(r, i) for r, i in zip(rows, items, strict=True) if r.id not in bad]
+        if not keep:
+            return Made(quarantined=len(bad))
+        rows, items = [r for r, _ in keep], [i for _, i in keep]
+        header = BulletinHeader(bulletin_id, sequence, ctx.issuer_uscc, now, ctx.profile, destination,
+                                bulletin_kind([i.kind for i in items]))
+        signed = sign_bulletin(header, items, ctx.key)
+        quarantined = len(bad)
+    else:
+        quarantined = 0
     outbox.enqueue_bulletin(
         conn,
         destination=destination,
         signed=signed,
         bulletin_id=bulletin_id,
         sequence=sequence,
-        kind=kind.value,
+        kind=header.kind.value,
         items=[outbox.ItemRef(i.item_id, i.record_id, i.subject, str(i.kind)) for i in items],
         now=now,
     )
-    _mark_batched(conn, [r.id for r in rows], bulletin_id, now)
-    return bulletin_id
+    repo.mark_batched(conn, [r.id for r in rows], bulletin_id, now)
+    return Made(bulletin_id, quarantined)
 
 
 def batch_destination(
@@ -192,11 +199,14 @@ def batch_destination(
 ) -> list[str]:
     """Make bulletins for `destination` while they are due, one transaction each."""
     made: list[str] = []
-    while len(made) < max_bulletins:
-        with db.write() as conn:
-            bulletin_id = make_bulletin(conn, destination, limits, ctx, now, force=force, source_prefix=source_prefix)
-        if bulletin_id is None:
+    for _ in range(max_bulletins * 2):
+        if len(made) >= max_bulletins:
             break
-        log.info("bulletin %s for %s", bulletin_id, destination)
-        made.append(bulletin_id)
+        with db.write() as conn:
+            result = make_bulletin(conn, destination, limits, ctx, now, force=force, source_prefix=source_prefix)
+        if result.bulletin_id is not None:
+            log.info("bulletin %s for %s", result.bulletin_id, destination)
+            made.append(result.bulletin_id)
+        elif not result.quarantined:
+            break
     return made

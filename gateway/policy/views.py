@@ -51,6 +51,8 @@ def entry_view(row: Any, events: list[Any] | None = None) -> dict[str, Any]:
         "reapply_window_flagged_on": _iso(row.reapply_window_flagged_on),
         "notified_at": _iso(row.notified_at),
         "argument_deadline": _iso(row.argument_deadline),
+        "revision": row.revision or 0,
+        "correction_note": row.correction_note,
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
     }

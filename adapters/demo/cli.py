@@ -1,5 +1,5 @@
-"""`gateway demo`: the gateway with its destinations simulated on loopback and the records
-in `examples/` — bulletins going out, receipts coming back (see `gateway.demo`)."""
+"""`gateway demo` (registered through the `gateway.commands` entry point): the gateway with its
+destinations simulated on loopback and the records in `examples/`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:  # noqa: ANN001
 def _demo(args: argparse.Namespace) -> int:
     import logging
 
-    from gateway.demo import run_demo
+    from adapters.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return run_demo(var_dir=args.var_dir, keys_dir=args.keys_dir, timeout=args.timeout)

@@ -291,3 +291,17 @@ def save_idempotent(
             agency_id=agency_id, key=key, request_hash=request_hash, status_code=status_code, response=response, created_at=now
         )
     )
+
+
+def find_subjects_by_key(conn: Connection, keys: set[str]) -> dict[str, Any]:
+    """The subjects among `keys` (subject keys: USCC, reg:…, person:…), by key."""
+    found: dict[str, Any] = {}
+    for batch in chunks(sorted(keys)):
+        for row in conn.execute(select(subjects).where(subjects.c.key.in_(batch))):
+            found[row.key] = row
+    return found
+
+
+def organisation_subject_ids(conn: Connection) -> list[int]:
+    """Subjects that are organisations (they have a USCC), in id order."""
+    return [r[0] for r in conn.execute(select(subjects.c.id).where(subjects.c.uscc.is_not(None)).order_by(subjects.c.id))]

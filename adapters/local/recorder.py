@@ -15,9 +15,10 @@ per delivery id (effect-once). Operators of a test switch its behaviour at
 `POST /_admin/mode` (down with a status and Retry-After, per-request delay, items to reject,
 asynchronous receipts).
 
-Run as a server:  python -m gateway.delivery.local_destination --port 0 --record-file F --keys-dir D
-As an adapter:    `adapter: gateway.delivery.local_destination:factory` with `options.url`
-                  (HTTP to such a server) or without (the same recorder in-process).
+Run as a server:  python -m adapters.local --port 0 --record-file F --keys-dir D
+As an adapter:    `adapter: adapters.local:factory` with `options.url` (HTTP to such a server)
+                  or without (the same recorder in-process, its receipts signed with the key in
+                  `options.keys_dir`, by default the gateway's keyring).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -364,20 +364,19 @@ class InProcessDestination:
 
 
 def factory(config) -> HttpPushDestination | InProcessDestination:  # noqa: ANN001
-    """Adapter factory (`gateway.delivery.local_destination:factory`)."""
+    """Adapter factory (`adapters.local:factory`)."""
     options = dict(config.options)
     if options.get("url"):
         return HttpPushDestination(config.name, options["url"], timeout=float(options.get("timeout", 10.0)),
                                    transport=options.get("transport", "aiohttp"),
                                    max_connections=int(options.get("max_connections", max(100, config.concurrency))))
-    from gateway.config import get_settings
     from gateway.paths import ROOT
 
-    keys_dir = Path(options.get("keys_dir") or get_settings().keys_dir)
+    if not options.get("keys_dir"):
+        raise ValueError(f"destination {config.name!r}: the in-process recorder needs options.keys_dir")
+    keys_dir = Path(options["keys_dir"])
     record_file = Path(options.get("record_file") or "var/local-destination.jsonl")
     record_file = record_file if record_file.is_absolute() else ROOT / record_file
     return InProcessDestination(config.name, Recorder(record_file, _load_key(keys_dir), config.name))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

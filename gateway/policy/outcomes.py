@@ -1,5 +1,5 @@
 """What the policy use cases answer: their errors (each one a problem type of the API) and
-their results (`RecomputeResult`, `TransitionResult`, `SweepResult`)."""
+their results (`TransitionResult`, `SweepResult`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gateway.domain.policy.lifecycle import Transition
-from gateway.policy_views import api_action
+from gateway.domain.policy.lifecycle import IllegalTransition, Transition
+from gateway.errors import GatewayError, SubjectNotFound  # noqa: F401 - re-exported
+from gateway.policy.views import api_action
 
 SYSTEM = "system"  # the actor of what the gateway does by itself
 
@@ -18,23 +19,30 @@ SYSTEM = "system"  # the actor of what the gateway does by itself
 # --- errors (each one a problem type of the API) --------------------------------------------
 
 
-class PolicyError(Exception):
-    status = 400
-    slug = "policy-error"
-    title = "Policy error"
+class PolicyError(GatewayError):
+    status, slug, title = 400, "policy-error", "Policy error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
+
+class TransitionNotAllowed(PolicyError):
+    """The action may not follow in the entry's state; `allowed` lists what may."""
+
+    status, slug, title = 409, "illegal-transition", "Transition not allowed"
+
+    @classmethod
+    def from_domain(cls, exc: IllegalTransition, entry: str, action: str) -> TransitionNotAllowed:
+        allowed = [api_action(a) for a in exc.allowed]
+        return cls(f"cannot {action!r} an entry in state {exc.state!r}; allowed: {', '.join(allowed) or 'none (final state)'}",
+                   entry=entry, state=exc.state, action=action, allowed=allowed)
+
+
+class ChangeNotDecided(PolicyError):
+    """The subject's latest change could not be decided (it failed, or is quarantined)."""
+
+    status, slug, title = 409, "change-not-decided", "The subject's latest change is not decided yet"
 
 
 class EntryNotFound(PolicyError):
     status, slug, title = 404, "list-entry-not-found", "No such list entry"
-
-
-class SubjectNotFound(PolicyError):
-    status, slug, title = 404, "subject-not-found", "Unknown subject"
 
 
 class RemovalWindowNotOpen(PolicyError):
@@ -57,16 +65,6 @@ class IncentiveEntryOpen(PolicyError):
 
 
 @dataclass
-class RecomputeResult:
-    subjects: int = 0
-    decisions_changed: int = 0
-    proposed: list[str] = field(default_factory=list)  # uids of the entries proposed
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
 class TransitionResult:
     entry: dict[str, Any]
     transition: Transition
@@ -84,6 +82,8 @@ class SweepResult:
     expired: list[str] = field(default_factory=list)
     removal_windows_opened: list[str] = field(default_factory=list)
     reapply_windows_opened: list[str] = field(default_factory=list)
+    basis_withdrawn: list[str] = field(default_factory=list)
+    subjects_decided: int = 0  # subjects whose next change day had come
     overdue_publications: int = 0
     overdue_sample: list[str] = field(default_factory=list)  # the first overdue record uids
     key_monitoring: list[str] = field(default_factory=list)  # latest rated year without a star
@@ -91,13 +91,16 @@ class SweepResult:
 
     @property
     def changes(self) -> int:
-        return len(self.expired) + len(self.removal_windows_opened) + len(self.reapply_windows_opened)
+        return (len(self.expired) + len(self.removal_windows_opened) + len(self.reapply_windows_opened)
+                + len(self.basis_withdrawn))
 
     def counts(self) -> dict[str, int]:
         return {
             "expired": len(self.expired),
             "removal_windows_opened": len(self.removal_windows_opened),
             "reapply_windows_opened": len(self.reapply_windows_opened),
+            "basis_withdrawn": len(self.basis_withdrawn),
+            "subjects_decided": self.subjects_decided,
             "overdue_publications": self.overdue_publications,
             "key_monitoring": len(self.key_monitoring),
             "rectification_ordered": len(self.rectification_ordered),

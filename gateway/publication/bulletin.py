@@ -22,10 +22,11 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
+from gateway.publication.content import CONTENT, BulletinKind, ItemKind
 from gateway.signing import xsd
 from gateway.signing.dsig import ReferenceDigest, SignatureInvalid, Trust, sign_xml, verify_xml
-from gateway.signing.items import CONTENT, BulletinKind, ItemKind
 from gateway.signing.keys import SigningKey
+from gateway.xmlsafe import xml_text
 
 NS = "urn:safety-credit:bulletin:1"
 VERSION = "1"
@@ -103,7 +104,7 @@ def _text(value: Any, ftype: str) -> str:
         return format(value, "f")
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_text(value)
 
 
 def _add_item(parent: etree._Element, item: BulletinItem, problems: list[str]) -> None:
@@ -130,13 +131,13 @@ def _add_item(parent: etree._Element, item: BulletinItem, problems: list[str]) -
             if ftype.startswith("list:"):
                 holder = etree.SubElement(content, q(name))
                 for v in [value] if isinstance(value, str) else value:
-                    etree.SubElement(holder, q(ftype[5:])).text = str(v)
+                    etree.SubElement(holder, q(ftype[5:])).text = xml_text(v)
             elif ftype == "measures":
                 holder = etree.SubElement(content, q(name))
                 for m in value:
                     etree.SubElement(
                         holder, q("measure"), receiver=str(m["receiver"]), code=str(m["code"])
-                    ).text = str(m.get("text") or "")
+                    ).text = xml_text(m.get("text") or "")
             else:
                 etree.SubElement(content, q(name)).text = _text(value, ftype)
         except (TypeError, ValueError, KeyError) as exc:
@@ -181,6 +182,15 @@ def build_bulletin(header: BulletinHeader, items: Sequence[BulletinItem]) -> etr
 def sign_bulletin(header: BulletinHeader, items: Sequence[BulletinItem], key: SigningKey) -> bytes:
     """Build, validate and sign: the bytes to send."""
     return sign_xml(build_bulletin(header, items), key)
+
+
+def item_problems(header: BulletinHeader, item: BulletinItem) -> list[str]:
+    """What stops `item` from being published, alone in a bulletin with `header` (empty: nothing)."""
+    try:
+        build_bulletin(header, [item])
+    except BulletinInvalid as exc:
+        return list(exc.problems)
+    return []
 
 
 # --- reading ------------------------------------------------------------------------

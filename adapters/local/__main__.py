@@ -1,0 +1,5 @@
+import sys
+
+from adapters.local.recorder import main
+
+sys.exit(main())

@@ -1,0 +1,182 @@
+"""The policy use cases operators and agencies call (RULES.md §4-§7).
+
+- `transition(entry_id, action, actor)`: one step of an entry's procedure
+  (`gateway.policy.procedure`), recorded with who and when; the subject's change goes into
+  the feed in the same transaction, so its standing and what receivers get follow.
+- `apply_incentive(subject_id, actor)`: an application for the incentive list (守信联合激励),
+  checked on the subject's stored decisions once its pending change is decided.
+- `decisions_for(subject_id)`: the stored decisions, entries and whether a change is pending;
+  nothing is recomputed on a request.
+- `recompute(subject_ids)` / `recompute_all()`: put subjects in the feed and decide them now.
+- `sweep(as_of)`: the daily pass (`gateway.policy.sweep`).
+
+Everything the gateway decides by itself (proposals, expiry, windows, basis) is the
+change-feed consumer's policy step (`gateway.policy.step`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.changes import feed
+from gateway.clock import Clock, china_today
+from gateway.domain.calendar import WorkingCalendar
+from gateway.domain.policy.lifecycle import IllegalTransition, parse_action
+from gateway.domain.policy.profile import Profile
+from gateway.policy import repository as repo
+from gateway.policy.outcomes import (
+    ChangeNotDecided,
+    EntryNotFound,
+    IncentiveEntryOpen,
+    NotEligible,
+    SubjectNotFound,
+    SweepResult,
+    TransitionNotAllowed,
+    TransitionResult,
+)
+from gateway.policy.procedure import apply_transition, open_key
+from gateway.policy.sweep import sweep
+from gateway.policy.views import decision_view, entry_view
+from gateway.store.db import Database
+
+# decide these subjects' pending changes now (the change-feed consumer's `decide_now`)
+DecideNow = Callable[[Iterable[int], dt.date | None], Any]
+
+
+@dataclass
+class RecomputeResult:
+    subjects: int
+    proposed: list[str]
+    failed: dict[int, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subjects": self.subjects, "proposed": self.proposed, "failed": self.failed}
+
+
+@dataclass
+class PolicyService:
+    db: Database
+    clock: Clock
+    calendar: WorkingCalendar
+    profile: Profile
+    argument_window_days: int
+    decide_now: DecideNow
+    # (conn, day) -> (count, first uids): 双公示 records past publish_by that no destination got
+    overdue: Callable[[Any, dt.date], tuple[int, list[str]]] | None = None
+
+    def today(self) -> dt.date:
+        return china_today(self.clock)
+
+    # --- decisions ----------------------------------------------------------------------
+
+    def decisions_for(self, subject_id: int) -> dict[str, Any]:
+        """The subject's stored decisions and entries, and whether a change is still pending."""
+        with self.db.read() as conn:
+            subject = repo.get_subject(conn, subject_id)
+            if subject is None:
+                raise SubjectNotFound(f"no subject {subject_id}")
+            row = repo.get_decision(conn, subject_id, self.profile.name)
+            entries = repo.subject_entries(conn, subject_id)
+            pending = bool(feed.pending_for(conn, [subject_id]))
+        if row is None:
+            raise ChangeNotDecided(f"{subject.key}: its records are still being decided; ask again shortly",
+                                   subject=subject.key, headers={"Retry-After": "1"})
+        view = decision_view(subject, row, entries)
+        view["pending_change"] = pending
+        return view
+
+    def recompute(self, subject_ids: Iterable[int], *, as_of: dt.date | None = None) -> RecomputeResult:
+        ids = sorted(set(subject_ids))
+        with self.db.write() as conn:
+            feed.enqueue(conn, ids, self.clock.now(), "operator")
+        batch = self.decide_now(ids, as_of)
+        proposed = [uid for r in batch.results.values() for uid in r.policy.proposed]
+        return RecomputeResult(len(batch.results), proposed, dict(batch.failed))
+
+    def recompute_all(self) -> int:
+        """Every subject into the feed (the consumers decide them); how many."""
+        with self.db.write() as conn:
+            return feed.enqueue_all(conn, self.clock.now(), "operator")
+
+    # --- list entries --------------------------------------------------------------------
+
+    def entry(self, uid: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = repo.get_entry(conn, uid)
+            if row is None:
+                raise EntryNotFound(f"no list entry {uid!r}", entry=uid)
+            return entry_view(row, repo.entry_events(conn, [row.id])[row.id])
+
+    def entries(self, *, after_id: int = 0, limit: int = 100, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of entries and the id to continue after (None on the last page)."""
+        with self.db.read() as conn:
+            rows = repo.find_entries(conn, after_id=after_id, limit=limit + 1, **filters)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [entry_view(r) for r in rows], (rows[-1].id if more and rows else None)
+
+    def apply_incentive(self, subject_id: int, actor: str, note: str | None = None) -> dict[str, Any]:
+        """An application for the incentive list: state `applied`, or NotEligible naming the
+        conditions that fail (RULES.md §5), on the subject's decisions as they stand now."""
+        batch = self.decide_now([subject_id], None)
+        if subject_id in batch.failed:
+            raise ChangeNotDecided(f"the subject's latest change could not be decided: {batch.failed[subject_id]}")
+        today = self.today()
+        now = self.clock.now()
+        with self.db.write() as conn:
+            subject = repo.get_subject(conn, subject_id)
+            if subject is None:
+                raise SubjectNotFound(f"no subject {subject_id}")
+            row = repo.get_decision(conn, subject_id, self.profile.name)
+            if row is None or feed.pending_for(conn, [subject_id]):
+                raise ChangeNotDecided(f"{subject.key}: its records are still being decided; apply again shortly",
+                                       subject=subject.key, headers={"Retry-After": "1"})
+            inc = row.body["incentive"]
+            if not inc["eligible"]:
+                raise NotEligible(f"conditions not met: {', '.join(inc['missing'])}", missing=list(inc["missing"]),
+                                  conditions=list(inc["conditions"]))
+            for e in repo.subject_entries(conn, subject_id, open_only=True):
+                if e.list_kind == "incentive" and not (e.reapply_from and e.reapply_from <= today):
+                    raise IncentiveEntryOpen(f"entry {e.uid} is {e.state}", entry=e.uid, state=e.state)
+            cases = [c["key"] for c in inc["conditions"]]
+            made = repo.insert_entry(conn, {
+                "uid": repo.new_entry_uid(), "subject_id": subject_id, "list_kind": "incentive", "state": "applied",
+                "open_key": open_key("incentive", [today.isoformat()]), "cases": cases,
+                "record_uids": list(dict.fromkeys(r for c in inc["conditions"] for r in c["record_ids"])),
+                "reasons": list(inc["reasons"]), "region": subject.region, "profile": self.profile.name,
+                "created_at": now, "updated_at": now,
+            })
+            if made is None:
+                raise IncentiveEntryOpen("an application was already made today", state="applied")
+            repo.insert_event(conn, made.id, from_state=None, action="apply", to_state="applied", actor=actor, at=now,
+                              note=note)
+            feed.enqueue(conn, [subject_id], now, "application")
+            return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
+
+    def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False
+                   ) -> TransitionResult:
+        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = repo.get_entry(conn, entry_id, for_update=True)
+            if row is None:
+                raise EntryNotFound(f"no list entry {entry_id!r}", entry=entry_id)
+            try:
+                done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
+                                        calendar=self.calendar, argument_window_days=self.argument_window_days,
+                                        note=note, fraud=fraud)
+            except IllegalTransition as exc:
+                raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
+            feed.enqueue(conn, [row.subject_id], now, "transition")
+            events = repo.entry_events(conn, [done.entry.id, *(c.id for c in done.created)])
+            view = entry_view(done.entry, events[done.entry.id])
+            created = [entry_view(c, events[c.id]) for c in done.created]
+        return TransitionResult(view, done.step, created)
+
+    # --- the daily sweep -----------------------------------------------------------------
+
+    def sweep(self, as_of: dt.date | None = None) -> SweepResult:
+        return sweep(self, as_of or self.today(), overdue=self.overdue)

@@ -1,0 +1,84 @@
+"""What runs beside the API in one process (`gateway run`), or without it (`gateway worker`):
+the change-feed consumer, the delivery worker and the scheduler, each in a thread of its own,
+started and stopped together.
+
+    gateway run        API + consumer + delivery worker + scheduler (the embedded layout)
+    gateway serve      API only
+    gateway worker     consumer + delivery worker (any number on PostgreSQL)
+    gateway scheduler  the scheduler (one leads, the others wait)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gateway.bootstrap import Services
+from gateway.delivery.worker import run_worker
+from gateway.scheduler import Scheduler
+
+log = logging.getLogger("gateway.runtime")
+
+# something more to run beside (the demo's feeder): given the services, returns how to stop it
+Extra = Callable[[Services], Callable[[], None]]
+
+
+@dataclass
+class Background:
+    services: Services
+    consumer: bool = True
+    delivery: bool = True
+    scheduler: bool = True
+    extras: list[Extra] = field(default_factory=list)
+    announce: Callable[[str], None] | None = None
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> Background:
+        if self.consumer:
+            thread, stop = self.services.consumer.start_thread()
+            self._stops.append(lambda: (stop.set(), thread.join(15)))
+        if self.delivery:
+            self._stops.append(start_delivery_thread(self.services))
+        if self.scheduler:
+            sched = Scheduler(self.services.db, self.services.clock, self.services.jobs(),
+                              announce=self.announce).start()
+            self._stops.append(sched.stop)
+        for extra in self.extras:
+            self._stops.append(extra(self.services))
+        return self
+
+    def stop(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - stop what else runs
+                log.exception("stopping a background task failed")
+
+
+def start_delivery_thread(services: Services, **kw: object) -> Callable[[], None]:
+    """Run a delivery worker in a daemon thread with its own event loop; returns its stop."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def target() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run_worker(services.db, services.clock, services.destinations, stop, **kw))
+        except Exception:  # pragma: no cover - logged, the API keeps serving
+            log.exception("the in-process delivery worker stopped")
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, name="delivery-worker", daemon=True)
+    thread.start()
+
+    def stop_worker() -> None:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(timeout=15)
+
+    return stop_worker

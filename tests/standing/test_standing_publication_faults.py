@@ -1,0 +1,49 @@
+"""A record the publisher cannot serialise is quarantined on its own: every other item still goes
+out, and operators see it (`/readyz`, `/metrics`, the ops summary)."""
+
+from __future__ import annotations
+
+import yaml
+from standing_helpers import LAYOUT, items, post
+
+from gateway.cli import main
+from tests.factories import make_uscc, penalty
+
+GOOD, BAD = make_uscc(7201), make_uscc(7202)
+PENALTY_DESTINATIONS = {"sichuan-platform", "mianyang-bank", "sichuan-agency"}
+
+
+def _destinations_file(tmp_path) -> str:  # noqa: ANN001
+    data = {"destinations": {name: {"adapter": "adapters.local:factory",
+                                    "options": {"record_file": str(tmp_path / f"{name}.jsonl")},
+                                    "subscription": spec, "batch": {"max_items": 500, "max_age_seconds": 0.001},
+                                    "schedule": "1m"}
+                             for name, spec in LAYOUT.items()}}
+    path = tmp_path / "destinations.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, gw, tmp_path, monkeypatch):
+    post(operator, penalty("P-GOOD", GOOD))
+    # U+FFFF is no XML character: no bulletin can carry it
+    post(operator, penalty("P-BAD", BAD, CF_WFSS="经查，该单位\uffff未对从业人员进行培训"))
+    monkeypatch.setenv("GATEWAY_DESTINATIONS_FILE", _destinations_file(tmp_path))
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(gw.settings.keys_dir))
+    assert main(["scheduler", "--once", "--database-url", gw.db.url]) == 0
+
+    published = items(gw, kind="penalty.publication")
+    good = {r.destination: r for r in published if r.subject == GOOD}
+    bad = {r.destination: r for r in published if r.subject == BAD}
+    assert set(good) == set(bad) == PENALTY_DESTINATIONS
+    assert all(r.state == "batched" and r.bulletin_id for r in good.values())
+    assert all(r.state == "quarantined" and "not an XML character" in r.error for r in bad.values())
+
+    ready = operator.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["publication"]["ok"] is False
+    assert "3 item(s) quarantined" in ready.json()["checks"]["publication"]["detail"]
+    metrics = operator.get("/metrics").text
+    assert 'gateway_publication_items_quarantined{destination="sichuan-platform"} 1.0' in metrics
+    summary = operator.get("/v1/ops/summary").json()
+    assert {q["destination"] for q in summary["publication_quarantine"]} == PENALTY_DESTINATIONS

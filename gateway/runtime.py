@@ -38,6 +38,10 @@ class Background:
 
     def start(self) -> Background:
         if self.consumer:
+            switched = self.services.policy.follow_profile()
+            if switched:
+                log.warning("policy profile %s is new here: %d subject(s) to decide again",
+                            self.services.profile.name, switched)
             thread, stop = self.services.consumer.start_thread()
             self._stops.append(lambda: (stop.set(), thread.join(15)))
         if self.delivery:

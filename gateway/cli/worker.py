@@ -33,6 +33,10 @@ def _worker(args: argparse.Namespace) -> int:
     consumer_stop = threading.Event()
     consumer = None
     if not args.no_consumer:
+        switched = services.policy.follow_profile()
+        if switched:
+            print(f"policy profile {services.profile.name} is new here: {switched} subject(s) to decide again",
+                  flush=True)
         consumer = threading.Thread(target=services.consumer.run_forever, args=(consumer_stop,),
                                     name="change-consumer", daemon=True)
         consumer.start()

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select, update
 from gateway.domain.policy.lifecycle import IN_FORCE_STATES
 from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
 from gateway.store.sql import chunks, insert_ignore
-from gateway.store.tables import subjects
+from gateway.store.tables import deployment_state, subjects
 
 
 def new_entry_uid() -> str:
@@ -275,3 +275,17 @@ def subjects_due(conn: Connection, day: dt.date) -> list[int]:
     """Subjects whose stored standing may change by itself on or before `day` (indexed)."""
     q = select(standings.c.subject_id).where(standings.c.next_change_on <= day).order_by(standings.c.subject_id)
     return [r[0] for r in conn.execute(q)]
+
+
+# --- deployment state (what this deployment last ran with) ---------------------------------
+
+
+def deployment_value(conn: Connection, key: str) -> Any | None:
+    row = conn.execute(select(deployment_state.c.value).where(deployment_state.c.key == key)).first()
+    return None if row is None else row[0]
+
+
+def set_deployment_value(conn: Connection, key: str, value: Any, now: dt.datetime) -> None:
+    if deployment_value(conn, key) is None:
+        insert_ignore(conn, deployment_state, [{"key": key, "value": value, "updated_at": now}], ("key",))
+    conn.execute(update(deployment_state).where(deployment_state.c.key == key).values(value=value, updated_at=now))

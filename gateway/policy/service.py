@@ -17,6 +17,7 @@ change-feed consumer's policy step (`gateway.policy.step`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,11 @@ from gateway.store.db import Database
 
 # decide these subjects' pending changes now (the change-feed consumer's `decide_now`)
 DecideNow = Callable[[Iterable[int], dt.date | None], Any]
+
+
+def profile_digest(profile: Profile) -> str:
+    """What identifies the rules a profile states (its content, not its file's name or path)."""
+    return hashlib.sha256(profile.model_dump_json(exclude={"source"}).encode()).hexdigest()
 
 
 @dataclass
@@ -95,6 +101,19 @@ class PolicyService:
         batch = self.decide_now(ids, as_of)
         proposed = [uid for r in batch.results.values() for uid in r.policy.proposed]
         return RecomputeResult(len(batch.results), proposed, dict(batch.failed))
+
+    def follow_profile(self) -> int:
+        """A deployment switched profiles (or edited the one it runs): every subject goes into
+        the change feed, so each standing is decided under the rules now in force. Returns
+        how many were enqueued (0 when the profile is the one already recorded)."""
+        now = self.clock.now()
+        current = {"name": self.profile.name, "digest": profile_digest(self.profile)}
+        with self.db.write() as conn:
+            if repo.deployment_value(conn, "policy_profile") == current:
+                return 0
+            n = feed.enqueue_all(conn, now, "profile")
+            repo.set_deployment_value(conn, "policy_profile", current, now)
+        return n
 
     def recompute_all(self) -> int:
         """Every subject into the feed (the consumers decide them); how many."""

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
 from gateway.api.deps import services
 from gateway.api.problems import json_response
 from gateway.changes import feed
@@ -80,8 +78,7 @@ def healthz():  # noqa: ANN201
 def readiness(svc: Any) -> tuple[bool, dict[str, dict[str, Any]]]:
     checks: dict[str, dict[str, Any]] = {}
     try:
-        with svc.db.read() as conn:
-            conn.execute(text("SELECT 1"))
+        svc.db.ping()
         checks["database"] = {"ok": True}
         current = migrate.is_current(svc.db)
         checks["migrations"] = {"ok": current, "detail": "current" if current else "pending: run gateway db upgrade"}

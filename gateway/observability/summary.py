@@ -9,18 +9,19 @@ from typing import Any
 
 from gateway.changes import feed
 from gateway.delivery import breaker_store, reports
+from gateway.domain.policy.lifecycle import Action, EntryState, IncentiveState, states_allowing
 from gateway.observability.leader import scheduler_leader
 from gateway.publication import repository as publication_repo
 
 # list entry states that wait for an operator, and what they wait for
 AWAITING = {
-    "proposed": "notify the subject (告知书)",
-    "notified": "confirm or drop once the argument deadline has passed",
-    "confirmed": "publish",
-    "objection": "decide the objection: reject it, correct the listing or annul it (异议)",
-    "removal_requested": "remove (信用修复)",
-    "applied": "review the incentive application",
-    "reviewed": "publish the incentive entry",
+    EntryState.PROPOSED: "notify the subject (告知书)",
+    EntryState.NOTIFIED: "confirm or drop once the argument deadline has passed",
+    EntryState.CONFIRMED: "publish",
+    EntryState.OBJECTION: "decide the objection: reject it, correct the listing or annul it (异议)",
+    EntryState.REMOVAL_REQUESTED: "remove (信用修复)",
+    IncentiveState.APPLIED: "review the incentive application",
+    IncentiveState.REVIEWED: "publish the incentive entry",
 }
 
 
@@ -76,15 +77,15 @@ def awaiting_action(svc: Any, limit: int = 100) -> list[dict[str, Any]]:
     today = policy.today()
     found: list[dict[str, Any]] = []
     for state, why in AWAITING.items():
-        items, _ = policy.entries(state=state, limit=limit)
+        items, _ = policy.entries(state=state.value, limit=limit)
         for item in items:
             item = dict(item)
             item["awaiting"] = why
-            if state == "notified" and item.get("argument_deadline"):
+            if state is EntryState.NOTIFIED and item.get("argument_deadline"):
                 item["argument_window_open"] = dt.date.fromisoformat(item["argument_deadline"]) >= today
             found.append(item)
     # entries in force whose removal window the calendar opened
-    for state in ("published", "objection_rejected", "corrected"):
+    for state in states_allowing(Action.REQUEST_REMOVAL):
         items, _ = policy.entries(state=state, limit=limit)
         for item in items:
             if item.get("removal_window_flagged_on"):

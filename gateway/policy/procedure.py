@@ -22,7 +22,15 @@ from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy import entry_period, parse_state
 from gateway.domain.policy import transition as lifecycle_transition
 from gateway.domain.policy.decide import SubjectDecisions
-from gateway.domain.policy.lifecycle import Action, Instruction, Transition, allowed_actions, is_final
+from gateway.domain.policy.lifecycle import (
+    Action,
+    EntryState,
+    IncentiveState,
+    Instruction,
+    Transition,
+    allowed_actions,
+    is_final,
+)
 from gateway.domain.policy.periods import add_working_days
 from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.policy import repository as repo
@@ -135,14 +143,15 @@ def follow(conn: Connection, origin: Any, instruction: Instruction, *, actor: st
     values = _period_values(instruction.list_kind, china_day(now), profile, calendar, detail)
     row = repo.insert_entry(conn, {
         "uid": repo.new_entry_uid(), "subject_id": origin.subject_id, "list_kind": instruction.list_kind,
-        "state": "published", "open_key": open_key(instruction.list_kind, cases), "cases": cases,
+        "state": EntryState.PUBLISHED.value, "open_key": open_key(instruction.list_kind, cases), "cases": cases,
         "record_uids": list(origin.record_uids or []), "reasons": [instruction.reason.to_dict()],
         "region": origin.region, "profile": profile.name, "origin_uid": origin.uid,
         "created_at": now, "updated_at": now, **values,
     })
     if row is None:  # already open on that list for this case
         return None
-    repo.insert_event(conn, row.id, from_state=None, action="list", to_state="published", actor=actor, at=now,
+    repo.insert_event(conn, row.id, from_state=None, action="list", to_state=EntryState.PUBLISHED.value, actor=actor,
+                      at=now,
                       note=instruction.reason.text_zh, detail=detail)
     return repo.get_entry(conn, row.uid)
 
@@ -163,7 +172,8 @@ def propose(conn: Connection, subject: Any, decisions: SubjectDecisions, entries
         if any(_covers(e, c.list_kind, sorted(own or implied), cases, record_uids) for e in entries):
             continue
         row = repo.insert_entry(conn, {
-            "uid": repo.new_entry_uid(), "subject_id": subject.id, "list_kind": c.list_kind, "state": "proposed",
+            "uid": repo.new_entry_uid(), "subject_id": subject.id, "list_kind": c.list_kind,
+            "state": EntryState.PROPOSED.value,
             "open_key": open_key(c.list_kind, cases), "cases": cases, "record_uids": record_uids,
             "reasons": [r.to_dict() for r in c.reasons], "region": subject.region, "profile": profile.name,
             "created_at": now, "updated_at": now,
@@ -203,7 +213,7 @@ def flag_windows(conn: Connection, row: Any, day: dt.date, now: dt.datetime) -> 
                           at=now, note=f"removal may be applied for from {min(opens).isoformat()}",
                           detail={"window": "removal", "opens_on": min(opens).isoformat()})
         flagged.append("removal")
-    if (row.list_kind == "incentive" and row.state == "published" and row.reapply_window_flagged_on is None
+    if (row.list_kind == "incentive" and row.state == IncentiveState.PUBLISHED and row.reapply_window_flagged_on is None
             and row.reapply_from is not None and row.reapply_from <= day
             and repo.update_entry(conn, row.id, {"reapply_window_flagged_on": day, "updated_at": now},
                                   unless_set="reapply_window_flagged_on")):

@@ -52,6 +52,11 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def ping(self) -> None:
+        """Reach the database (raises when it cannot)."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

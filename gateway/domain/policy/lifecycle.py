@@ -181,6 +181,13 @@ def vocabulary(list_kind: str) -> Vocabulary:
     raise ValueError(f"unknown list kind {list_kind!r}; one of {', '.join(LIST_KINDS)}")
 
 
+def states_allowing(action: Action | str) -> tuple[str, ...]:
+    """Every state (of any list) in which `action` may be taken."""
+    act = Action(parse_action(action))
+    found = {str(s) for table in (_ENTRY, _INCENTIVE) for s, moves in table.items() if act in moves}
+    return tuple(sorted(found))
+
+
 def is_in_force(list_kind: str, state: str) -> bool:
     return str(state) in vocabulary(list_kind).in_force
 

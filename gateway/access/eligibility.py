@@ -32,7 +32,7 @@ from gateway.domain.identifiers import IdentifierError, uscc
 from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS
 from gateway.errors import GatewayError
 from gateway.intake.repository import find_subjects_by_key
-from gateway.policy.repository import standings_of
+from gateway.policy.repository import standings_for_receiver
 from gateway.signing import xsd
 from gateway.signing.dsig import sign_xml
 from gateway.xmlsafe import NOT_XML_CHAR
@@ -77,7 +77,7 @@ class CheckResult:
     xml: bytes
 
 
-def _bidder(index: int, code: str, subject: Any, standing: Any, problem: IdentifierError | None,
+def _bidder(index: int, code: str, subject: Any, standing: tuple[bool, Any] | None, problem: IdentifierError | None,
             receiver: str) -> dict[str, Any]:
     out: dict[str, Any] = {"index": index, "code": code}
     if problem is not None:
@@ -93,7 +93,11 @@ def _bidder(index: int, code: str, subject: Any, standing: Any, problem: Identif
     if standing is None:  # records arrived and are being decided: no answer yet, never a guess
         out["status"] = "pending"
         return out
-    body = standing.body
+    restricted, body = standing
+    if body is None:  # no measure of this standing names the receiver
+        out["status"] = "eligible"
+        out["restrictions"] = []
+        return out
     restrictions, notes = [], []
     listed = {ls["list_kind"]: ls for ls in body.get("lists", ()) if ls["list_kind"] in PUNISHMENT_LISTS}
     for m in body.get("measures", ()):
@@ -121,7 +125,7 @@ def evaluate(conn: Connection, purpose: str, codes: Sequence[str]) -> list[dict[
     receiver = PURPOSES[purpose].receiver
     # stored keys were validated at intake: a code found as it stands needs no checking; only
     # the others are validated (invalid, or normalised and looked up once more)
-    found = find_subjects_by_key(conn, {c.strip().upper() for c in codes})
+    found = find_subjects_by_key(conn, {c.strip().upper() for c in codes}, brief=True)
     parsed: list[tuple[str, str | None, IdentifierError | None]] = []
     for code in codes:
         plain = code.strip().upper()
@@ -132,8 +136,8 @@ def evaluate(conn: Connection, purpose: str, codes: Sequence[str]) -> list[dict[
             parsed.append((code, uscc.validate(code), None))
         except IdentifierError as exc:
             parsed.append((code, None, exc))
-    found.update(find_subjects_by_key(conn, {n for _, n, _ in parsed if n and n not in found}))
-    stored = standings_of(conn, [s.id for s in found.values()])
+    found.update(find_subjects_by_key(conn, {n for _, n, _ in parsed if n and n not in found}, brief=True))
+    stored = standings_for_receiver(conn, [s.id for s in found.values()], receiver)
     out = []
     for i, (code, key, err) in enumerate(parsed, 1):
         subject = found.get(key) if key else None

@@ -18,9 +18,10 @@ from gateway.access.repository import fetch_report
 from gateway.api.deps import services
 from gateway.api.problems import json_response
 from gateway.api.subjects import resolve
-from gateway.changes import feed
+from gateway.domain.identifiers import IdentifierError
+from gateway.domain.identifiers import uscc as uscc_codes
 from gateway.errors import GatewayError, SubjectNotFound
-from gateway.policy.repository import standings_of
+from gateway.policy.repository import StoredStanding, stored_standing
 
 
 class StandingPending(GatewayError):
@@ -50,29 +51,48 @@ def note(**values: Any) -> None:
     context.setdefault("audit", {}).update({k: v for k, v in values.items() if v is not None})
 
 
-def get_credit(uscc: str, purpose: str | None = None) -> Any:
-    svc = services()
-    who = principal()
-    note(purpose=purpose)
-    with svc.db.read() as conn:
+def _lookup(db: Any, given: str) -> tuple[StoredStanding | None, str]:
+    """The stored standing of the subject named by `given` (a USCC in one query)."""
+    if len(given) == 18:  # stored keys were validated at intake: one found as it stands needs no checking
+        with db.point_read() as conn:
+            found = stored_standing(conn, key=given)
+        if found is not None:
+            return found, given
+    with db.read() as conn:
         try:
-            subject, normalized = resolve(conn, uscc)
-        except GatewayError as exc:
-            note(outcome=exc.slug)
-            raise
-        note(subject=normalized)
-        if subject is None:
-            note(outcome="subject-not-found")
-            raise SubjectNotFound(f"the gateway holds nothing on {normalized}", normalized=normalized)
-        standing = standings_of(conn, [subject.id]).get(subject.id)
-        pending = bool(feed.pending_for(conn, [subject.id]))
+            code = uscc_codes.validate(given)
+        except IdentifierError:
+            subject, normalized = resolve(conn, given)  # another identifier, or an invalid one (raises)
+            return (stored_standing(conn, subject_id=subject.id) if subject is not None else None), normalized
+        return stored_standing(conn, key=code), code
+
+
+async def get_credit(uscc: str, purpose: str | None = None) -> Any:
+    """One indexed read, on the event loop: handing a point read to a worker thread costs more
+    than the read itself (docs/notes.md, measured with bench/query.py)."""
+    svc = services()
+    ctx = context._get_current_object()  # one proxy lookup, not one per access
+    who = ctx["token_info"]["principal"]
+    audit = ctx.setdefault("audit", {})
+    if purpose is not None:
+        audit["purpose"] = purpose
+    try:
+        found, normalized = _lookup(svc.db, uscc)
+    except GatewayError as exc:
+        audit["outcome"] = exc.slug
+        raise
+    audit["subject"] = normalized
+    if found is None:
+        audit["outcome"] = "subject-not-found"
+        raise SubjectNotFound(f"the gateway holds nothing on {normalized}", normalized=normalized)
+    subject, standing, pending = found.subject, found.standing, found.pending
     if standing is None:
-        note(outcome="standing-pending")
+        audit["outcome"] = "standing-pending"
         raise StandingPending(f"the records of {subject.key} are still being decided; ask again in a moment",
                               headers={"Retry-After": "1"}, subject=subject.key)
     body = credit_view(subject, standing, who, pending=pending)
-    note(subject=subject.key, detail={"standing": body["standing"], "measures": len(body["measures"]),
-                                      "version": standing.version})
+    audit["subject"] = subject.key
+    audit["detail"] = {"standing": body["standing"], "measures": len(body["measures"]), "version": standing.version}
     return json_response(body)
 
 

@@ -11,7 +11,6 @@ on its own, and its late answer is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -30,31 +29,26 @@ class TimeoutMiddleware:
         if scope["type"] != "http" or not self.seconds:
             await self.app(scope, receive, send)
             return
-        started = asyncio.Event()
-        timed_out = False
+        started = False
+        deadline: asyncio.Timeout | None = None
 
         async def guarded_send(message: dict[str, Any]) -> None:
-            if timed_out:
-                return  # the client already has its 503
-            if message["type"] == "http.response.start":
-                started.set()
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                if deadline is not None:
+                    deadline.reschedule(None)  # answering: the rest runs to its end
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        waiter = asyncio.ensure_future(started.wait())
+        # the same task, a deadline on it (no task per request)
         try:
-            done, _ = await asyncio.wait({task, waiter}, timeout=self.seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if not done:
-            timed_out = True
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            async with asyncio.timeout(self.seconds) as deadline:
+                await self.app(scope, receive, guarded_send)
+        except TimeoutError:
+            if started:
+                raise
             log.warning("request timed out after %.1f s: %s %s", self.seconds, scope.get("method"), scope.get("path"))
             await self._reject(send)
-            return
-        await task  # finished, or started answering: let it run to the end (re-raises its error)
 
     async def _reject(self, send: Any) -> None:
         body = problem_bytes(RequestTimeout(f"no answer within {self.seconds:g} s; retry later"))

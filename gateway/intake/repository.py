@@ -293,11 +293,13 @@ def save_idempotent(
     )
 
 
-def find_subjects_by_key(conn: Connection, keys: set[str]) -> dict[str, Any]:
-    """The subjects among `keys` (subject keys: USCC, reg:…, person:…), by key."""
+def find_subjects_by_key(conn: Connection, keys: set[str], *, brief: bool = False) -> dict[str, Any]:
+    """The subjects among `keys` (subject keys: USCC, reg:…, person:…), by key; `brief`: only
+    their id, key and name."""
     found: dict[str, Any] = {}
+    columns = (subjects.c.id, subjects.c.key, subjects.c.name) if brief else (subjects,)
     for batch in chunks(sorted(keys)):
-        for row in conn.execute(select(subjects).where(subjects.c.key.in_(batch))):
+        for row in conn.execute(select(*columns).where(subjects.c.key.in_(batch))):
             found[row.key] = row
     return found
 

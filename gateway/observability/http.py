@@ -97,7 +97,7 @@ class RequestContextMiddleware:
                 took = time.perf_counter() - started
                 route = route_of(scope)
                 API_LATENCY.labels(route, scope.get("method", "?"), f"{status['code'] // 100}xx").observe(took)
-                if route != "/metrics":  # one line per request (the redaction processor masks the path)
+                if route != "/metrics" and log.isEnabledFor(logging.INFO):  # one line per request (paths masked)
                     log.info("request", extra={"method": scope.get("method"), "path": scope.get("path"),
                                                "query": scope.get("query_string", b"").decode("latin-1"),
                                                "route": route, "status": status["code"],

@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from gateway.domain.policy.lifecycle import IN_FORCE_STATES
+from gateway.store.change_tables import subject_changes
 from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
 from gateway.store.sql import chunks, insert_ignore
 from gateway.store.tables import deployment_state, subjects
@@ -244,25 +247,77 @@ def standings_of(conn: Connection, subject_ids: Iterable[int]) -> dict[int, Any]
     return out
 
 
+@dataclass(frozen=True)
+class StoredStanding:
+    """A subject, its stored standing (None: never decided yet) and whether a change is pending."""
+
+    subject: Any
+    standing: Any | None
+    pending: bool
+
+
+_ST = ("profile", "as_of", "restricted", "version", "checked_at", "body")
+_BY = {
+    name: select(subjects, *(standings.c[c].label(f"st_{c}") for c in _ST),
+                 standings.c.subject_id.label("st_subject"), subject_changes.c.seq.label("pending_seq"))
+    .select_from(subjects.outerjoin(standings, standings.c.subject_id == subjects.c.id)
+                 .outerjoin(subject_changes, subject_changes.c.subject_id == subjects.c.id))
+    .where(subjects.c[name] == bindparam("value"))
+    for name in ("key", "id")
+}
+_SUBJECT_COLUMNS = tuple(c.name for c in subjects.c)
+
+
+def stored_standing(conn: Connection, *, key: str | None = None, subject_id: int | None = None) -> StoredStanding | None:
+    """One query for what a credit answer needs: the subject by key (or id), its standing, and
+    whether a newer change is being decided. None when there is no such subject."""
+    row = conn.execute(_BY["key" if key is not None else "id"], {"value": key if key is not None else subject_id}).first()
+    if row is None:
+        return None
+    m = row._mapping
+    subject = SimpleNamespace(**{c: m[c] for c in _SUBJECT_COLUMNS})
+    standing = None if m["st_subject"] is None else SimpleNamespace(**{c: m[f"st_{c}"] for c in _ST})
+    return StoredStanding(subject, standing, m["pending_seq"] is not None)
+
+
 def save_standing(conn: Connection, *, subject_id: int, profile: str, as_of: dt.date, restricted: bool,
                   digest: str, body: dict[str, Any], next_change_on: dt.date | None, now: dt.datetime,
                   previous: Any | None) -> int:
-    """Store the subject's standing; returns its version (moved only when the content did)."""
+    """Store the subject's standing; returns its version (moved only when the content did).
+    `receivers` lists the sectors a measure of it names (",land,finance,"), so a reader that
+    needs one sector's measures only decodes the bodies that have some."""
+    receivers = "".join(f",{r}" for r in sorted({m["receiver"] for m in body.get("measures", ())}))
+    receivers = receivers + "," if receivers else ""
     if previous is None:
         insert_ignore(conn, standings, [{
             "subject_id": subject_id, "profile": profile, "as_of": as_of, "restricted": restricted, "version": 1,
             "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
+            "receivers": receivers,
         }], ("subject_id",))
         return 1
     where = standings.c.subject_id == subject_id
     if previous.digest != digest or previous.profile != profile:
         conn.execute(update(standings).where(where).values(
             profile=profile, as_of=as_of, restricted=restricted, version=standings.c.version + 1, digest=digest,
-            next_change_on=next_change_on, computed_at=now, checked_at=now, body=body))
+            next_change_on=next_change_on, computed_at=now, checked_at=now, body=body, receivers=receivers))
         return previous.version + 1
     conn.execute(update(standings).where(where).values(as_of=as_of, next_change_on=next_change_on, checked_at=now,
                                                         body=body))
     return previous.version
+
+
+def standings_for_receiver(conn: Connection, subject_ids: Iterable[int], receiver: str) -> dict[int, Any]:
+    """Per subject: (restricted, body or None); the body only when a measure names `receiver`
+    (most bidders are clean: their bodies are never decoded)."""
+    out: dict[int, Any] = {}
+    needle = f"%,{receiver},%"
+    for part in chunks(sorted(set(subject_ids))):
+        out.update({r.subject_id: (r.restricted, None) for r in conn.execute(
+            select(standings.c.subject_id, standings.c.restricted).where(standings.c.subject_id.in_(part)))})
+        for r in conn.execute(select(standings.c.subject_id, standings.c.restricted, standings.c.body)
+                              .where(standings.c.subject_id.in_(part), standings.c.receivers.like(needle))):
+            out[r.subject_id] = (r.restricted, r.body)
+    return out
 
 
 def standing_counts(conn: Connection) -> tuple[int, int]:

@@ -28,7 +28,10 @@ class Database:
             database = make_url(url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            # keep as many connections as threads use at once: a connection opened per checkout
+            # beyond the pool would run the PRAGMAs below every time
+            self.engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                        pool_size=pool_size * 4, max_overflow=pool_size * 4)
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(
@@ -40,17 +43,31 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A writing transaction: committed on success, rolled back on any exception."""
+    def write(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A writing transaction: committed on success, rolled back on any exception. On SQLite,
+        `wait=False` fails at once ("database is locked") when another writer holds the lock."""
         with self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else conn
-            with conn.begin():
-                yield conn
+            if self.is_sqlite and not wait:  # on the driver's connection: no transaction begins
+                conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            try:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else conn
+                with conn.begin():
+                    yield conn
+            finally:
+                if self.is_sqlite and not wait:
+                    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def point_read(self) -> Iterator[Connection]:
+        """A connection for one statement that needs no transaction around it (a lookup by key):
+        no BEGIN/COMMIT, which on PostgreSQL are two network round trips of their own."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT", sqlite_begin=None)
 
     def ping(self) -> None:
         """Reach the database (raises when it cannot)."""
@@ -75,4 +92,5 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a point read, one statement, no transaction (point_read)
+            conn.exec_driver_sql(f"BEGIN {mode}")

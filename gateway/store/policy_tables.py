@@ -107,6 +107,7 @@ standings = Table(
     Column("version", Integer, nullable=False),  # 1, 2, ... as its content changes
     Column("digest", String(64), nullable=False),
     Column("next_change_on", Date),  # the day it may change by itself (expiry, window, lookback)
+    Column("receivers", String(200), nullable=False, server_default=""),  # sectors with a measure: ",land,finance,"
     Column("computed_at", UTCDateTime, nullable=False),  # when its content last changed
     Column("checked_at", UTCDateTime, nullable=False),  # when it was last decided
     Column("body", JsonDoc, nullable=False),

@@ -50,6 +50,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('next_change_on', sa.Date(), nullable=True),
+    sa.Column('receivers', sa.String(length=200), server_default='', nullable=False),
     sa.Column('computed_at', UTC, nullable=False),
     sa.Column('checked_at', UTC, nullable=False),
     sa.Column('body', JSON, nullable=False),

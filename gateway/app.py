@@ -21,6 +21,7 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from sqlalchemy.exc import StatementError
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.access.recorder import AuditMiddleware
@@ -47,6 +48,16 @@ def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
     error = cls(exc.detail or exc.title, headers=dict(exc.headers or {}))
     if error.status != exc.status:  # a framework status without its own type keeps its status
         error.status = exc.status  # type: ignore[misc]
+    return problem_response(error)
+
+
+def _on_http_exception(request, exc: HTTPException):  # noqa: ANN001
+    # Starlette's own answers (no route matched the path, say, when it holds a newline) in the
+    # gateway's problem types, as every other answer
+    cls = FRAMEWORK_STATUS.get(exc.status_code, RequestError)
+    error = cls(exc.detail or "", headers=dict(exc.headers or {}))
+    if error.status != exc.status_code:
+        error.status = exc.status_code  # type: ignore[misc]
     return problem_response(error)
 
 
@@ -118,6 +129,7 @@ def create_app(services: Services) -> AsyncApp:
     )
     app.add_error_handler(GatewayError, _on_gateway_error)
     app.add_error_handler(ProblemException, _on_connexion_problem)
+    app.add_error_handler(HTTPException, _on_http_exception)
     app.add_error_handler(UnicodeDecodeError, _on_undecodable)
     app.add_error_handler(UnicodeEncodeError, _on_unencodable)
     app.add_error_handler(StatementError, _on_statement_error)

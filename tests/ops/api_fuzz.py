@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/ops/api_fuzz.py [--max-examples 25] [-- extra schemathesis options]
 
-Starts the gateway (wired as `gateway serve` is, plus access, observability and the console)
+Starts the gateway (built as `gateway serve` builds it)
 with uvicorn on a free loopback port over a fresh SQLite database, registers the example
 agencies, issues an operator key for the run, then runs every schemathesis check with a
 bounded number of examples per operation, authenticated with that key. The exit status is
@@ -35,23 +35,15 @@ def _free_port() -> int:
 
 
 def build_services(workdir: Path):  # noqa: ANN201
-    from gateway import console, observability
-    from gateway.access import install as install_access
     from gateway.bootstrap import build
     from gateway.config import load_settings
-    from gateway.intake import migrate
     from gateway.intake import repository as intake_repo
+    from gateway.store import migrate
 
     settings = load_settings(database_url=f"sqlite:///{workdir / 'gateway.db'}", keys_dir=workdir / "keys",
                              request_timeout_seconds=30)
     services = build(settings)
     migrate.upgrade(services.db)
-    from gateway.signing.keys import ensure_dev_keyring
-
-    services.extras["keyring"] = ensure_dev_keyring(settings.keys_dir)
-    install_access(services)
-    observability.install(services)
-    console.install(services)
     with services.db.write() as conn:
         for code, name, region, level in (("MY-AJJ", "绵阳市应急管理局", "510700", "city"),
                                           ("FC-AJJ", "绵阳市涪城区应急管理局", "510703", "district")):

@@ -42,6 +42,7 @@ from gateway.publication.service import PublicationService, PublicationStep
 from gateway.scheduler import JobSpec, resolve, retention_job
 from gateway.signing.keys import Keyring, ensure_dev_keyring, load_keyring
 from gateway.store.db import Database
+from gateway.store.sql import Deferred
 from gateway.subjects import Snapshot
 
 
@@ -64,9 +65,9 @@ class SubjectPipeline:
         return self.policy.preload(conn, snapshots), self.publication.preload(conn, snapshots)
 
     def apply(self, conn: Connection, snapshot: Snapshot, as_of: dt.date, now: dt.datetime,
-              preloaded: tuple[Any, Any]) -> SubjectResult:
-        outcome = self.policy.apply(conn, snapshot, as_of, now, preloaded[0])
-        items = self.publication.apply(conn, snapshot, outcome, as_of, now, preloaded[1])
+              preloaded: tuple[Any, Any], writes: Deferred | None = None) -> SubjectResult:
+        outcome = self.policy.apply(conn, snapshot, as_of, now, preloaded[0], writes)
+        items = self.publication.apply(conn, snapshot, outcome, as_of, now, preloaded[1], writes)
         return SubjectResult(outcome, items)
 
 

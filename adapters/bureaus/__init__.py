@@ -1,4 +1,4 @@
-"""Partner receivers by sector (RULES.md §9): signed webhook push of the bulletin.
+"""Partner receivers by sector (docs/policy.md §9): signed webhook push of the bulletin.
 
 `adapter: adapters.bureaus:factory`; one destination per receiver (a land bureau, a bank,
 an insurer, the securities regulator, the approval office, public resource trading, the

@@ -11,7 +11,7 @@ Options:
 
     url:           the receiver's webhook URL (required)
     receiver:      a display name, e.g. 绵阳市自然资源和规划局
-    sectors:       the RULES.md §9 sectors it acts for (default: [subscription.sector])
+    sectors:       the docs/policy.md §9 sectors it acts for (default: [subscription.sector])
     item_kinds:    further item kinds it takes (e.g. [penalty]); list entries are always
                    admitted by their measures, follow-ups (withdrawals, removals, repairs) always
     signature:     hmac (default; secret_env / secret) or key (keys_dir: the gateway's keyring,

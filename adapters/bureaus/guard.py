@@ -1,4 +1,4 @@
-"""Defence in depth for partner receivers: what a bureau may be sent (RULES.md §9).
+"""Defence in depth for partner receivers: what a bureau may be sent (docs/policy.md §9).
 
 Routing already gives each receiver only the list entries whose measures concern its sector,
 with only its own measures, and masks natural persons' ID numbers. The adapter checks the

@@ -293,7 +293,7 @@ def print_rejected(services: Any, out: Out, limit: int = 8) -> None:
             f"{row['code']} {row['message'] or ''}")
 
 
-# --- the operator's part: the list procedure (RULES.md §6) ----------------------------------
+# --- the operator's part: the list procedure (docs/policy.md §6) ----------------------------------
 
 
 def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator") -> dict[str, int]:

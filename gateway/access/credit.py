@@ -79,7 +79,7 @@ def list_view(ls: dict[str, Any], full: bool, reveal: bool) -> dict[str, Any]:
 
 
 def persons_view(body: dict[str, Any], reveal: bool) -> list[dict[str, Any]]:
-    """Responsible persons named in the records behind a listing (RULES.md §1)."""
+    """Responsible persons named in the records behind a listing (docs/policy.md §1)."""
     return [{"role": p["role"], "name": p["name"],
              "id_number": p["id_number"] if reveal else (idcard.mask(p["id_number"]) if p["id_number"] else None),
              "record_id": p["record_id"]} for p in body.get("persons", ())]

@@ -2,7 +2,7 @@
 procurement or a project approval, with a signed report that verifies offline.
 
 A bidder is `restricted` when it is on a punishment list (joint punishment or blacklist)
-whose measures (RULES.md §9, the profile's measure table) name the purpose's receiver —
+whose measures (docs/policy.md §9, the profile's measure table) name the purpose's receiver —
 land for a land auction, securities for an issuance, trading for procurement, approval for
 a project approval; `eligible` when it is known and not restricted (measures that apply
 without barring it, such as strict review of a key-monitoring unit, come as notes);

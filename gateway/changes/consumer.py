@@ -1,10 +1,14 @@
 """The change-feed consumer (变更处理): claims changed subjects in batches and decides each once.
 
     claim (one statement, its own short transaction)
-      → one transaction for the batch: load the snapshots (a few queries), then for each
-        subject, inside a SAVEPOINT, run the pipeline (policy step, publication step), and
-        delete its feed row — or, when it raised, roll back to the savepoint and record the
-        failure (retried with backoff, quarantined after `max_attempts`)
+      → one transaction for the batch: load the snapshots (a few queries), run the pipeline
+        (policy step, publication step) for each subject, write what they gathered
+        (decisions, standings, publication items: one executemany per table and statement
+        for the batch, `gateway.store.sql.Deferred`), delete the decided subjects' feed rows
+      → when anything in it failed, roll it all back and decide the batch again carefully:
+        each subject inside a SAVEPOINT with its writes made at once; a subject that raises
+        is rolled back to its savepoint and its failure recorded (retried with backoff,
+        quarantined after `max_attempts`)
       → commit
 
 A crash anywhere before the commit leaves the rows leased; when the lease expires the rows
@@ -39,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from gateway.changes import feed
 from gateway.clock import Clock, china_today
 from gateway.store.db import Database
+from gateway.store.sql import Deferred
 from gateway.subjects import Snapshot, load_snapshots
 
 log = logging.getLogger("gateway.changes")
@@ -49,11 +54,17 @@ class Pipeline(Protocol):
 
     def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> Any: ...
 
-    def apply(self, conn: Connection, snapshot: Snapshot, as_of: dt.date, now: dt.datetime, preloaded: Any) -> Any: ...
+    def apply(self, conn: Connection, snapshot: Snapshot, as_of: dt.date, now: dt.datetime, preloaded: Any,
+              writes: Deferred | None) -> Any: ...
 
 
 class LostLease(Exception):
     """Another consumer took over some of this batch's rows: the batch is rolled back."""
+
+
+class _Careful(Exception):
+    """A fast batch failed (a subject raised, or its gathered writes were refused): it is
+    rolled back and decided again carefully."""
 
 
 @dataclass
@@ -117,8 +128,18 @@ class Consumer:
         batch = Batch(claimed=len(claims))
         claimed_at = claimed_at or self.clock.now()
         try:
-            with self.db.write() as conn:
-                self._decide(conn, claims, batch, as_of, claimed_at)
+            try:
+                with self.db.write() as conn:
+                    self._decide(conn, claims, batch, as_of, claimed_at, careful=len(claims) == 1)
+            except _Careful as exc:
+                # a subject raised, or the database refused the batch's gathered writes: it all
+                # rolled back; decide the batch again with each subject inside its own savepoint
+                # and its writes made at once, so that failure is the subject's alone
+                log.info("consumer %s: %d subject(s) decided again one by one (%s: %s)", self.worker_id, len(claims),
+                         type(exc.__cause__).__name__, exc.__cause__)
+                batch = Batch(claimed=len(claims))
+                with self.db.write() as conn:
+                    self._decide(conn, claims, batch, as_of, claimed_at, careful=True)
         except LostLease:
             batch.lost = True
             batch.results.clear()
@@ -144,43 +165,65 @@ class Consumer:
         return batch
 
     def _decide(self, conn: Connection, claims: list[feed.Claim], batch: Batch, as_of: dt.date | None,
-                claimed_at: dt.datetime) -> None:
+                claimed_at: dt.datetime, *, careful: bool) -> None:
+        """Decide the claimed subjects in `conn`'s transaction. Fast (the default for a batch):
+        no savepoints, and the decisions, standings and items gathered and written once for
+        the batch; any failure raises `_Careful`, and the caller rolls back and decides the
+        batch again carefully: a savepoint and immediate writes per subject, a failure
+        recorded against its subject alone."""
         now = self.clock.now()
         day = as_of or china_today(self.clock)
         snapshots = load_snapshots(conn, [c.subject_id for c in claims])
         preloaded = self.pipeline.preload(conn, snapshots)
+        writes = None if careful else Deferred()
         decided = []
         for claim in claims:
             snap = snapshots.get(claim.subject_id)
             if snap is None:  # the subject is gone: nothing to decide
                 decided.append(claim)
                 continue
+            if not careful:
+                try:
+                    batch.results[claim.subject_id] = self.pipeline.apply(conn, snap, day, now, preloaded, writes)
+                except Exception as exc:
+                    raise _Careful() from exc
+                decided.append(claim)
+                continue
             savepoint = conn.begin_nested()
             try:
-                batch.results[claim.subject_id] = self.pipeline.apply(conn, snap, day, now, preloaded)
+                batch.results[claim.subject_id] = self.pipeline.apply(conn, snap, day, now, preloaded, None)
                 savepoint.commit()
                 decided.append(claim)
             except Exception as exc:  # noqa: BLE001 - one subject's failure is its own
                 savepoint.rollback()
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning("change feed: deciding subject %s (%s) failed (attempt %d): %s", claim.subject_id,
-                            snap.key, claim.attempts, error)
-                log.debug("%s", "".join(traceback.format_exception(exc)))
-                retry_in = min(self.settings.backoff_cap_seconds,
-                               self.settings.backoff_seconds * 2 ** max(0, claim.attempts - 1))
-                state = feed.fail(conn, claim, worker=self.worker_id, now=now, error=error,
-                                  max_attempts=self.settings.max_attempts, retry_in=retry_in)
-                if state is None:
-                    raise LostLease(claim.subject_id) from None
-                batch.failed[claim.subject_id] = error
-                if state == feed.QUARANTINED:
-                    batch.quarantined.append(claim.subject_id)
-                    log.error("change feed: subject %s (%s) quarantined after %d attempts: %s", claim.subject_id,
-                              snap.key, claim.attempts, error)
+                self._failed(conn, claim, snap, exc, now, batch)
+        if writes is not None:
+            try:
+                writes.flush(conn)
+            except DBAPIError as exc:
+                raise _Careful() from exc
         lost = feed.complete(conn, decided, worker=self.worker_id, claimed_at=claimed_at, now=now)
         if lost:
             raise LostLease(lost)
         batch.done = len(decided)
+
+    def _failed(self, conn: Connection, claim: feed.Claim, snap: Snapshot, exc: Exception, now: dt.datetime,
+                batch: Batch) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("change feed: deciding subject %s (%s) failed (attempt %d): %s", claim.subject_id,
+                    snap.key, claim.attempts, error)
+        log.debug("%s", "".join(traceback.format_exception(exc)))
+        retry_in = min(self.settings.backoff_cap_seconds,
+                       self.settings.backoff_seconds * 2 ** max(0, claim.attempts - 1))
+        state = feed.fail(conn, claim, worker=self.worker_id, now=now, error=error,
+                          max_attempts=self.settings.max_attempts, retry_in=retry_in)
+        if state is None:
+            raise LostLease(claim.subject_id) from None
+        batch.failed[claim.subject_id] = error
+        if state == feed.QUARANTINED:
+            batch.quarantined.append(claim.subject_id)
+            log.error("change feed: subject %s (%s) quarantined after %d attempts: %s", claim.subject_id,
+                      snap.key, claim.attempts, error)
 
     # --- draining -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Working days on the official Chinese calendar (工作日), with make-up working days (调休).
 
 Deadlines in the policy documents count working days: 双公示 within 7 working days of the
-decision (RULES.md §8), removal applications within the 30 working days before expiry
-(RULES.md §4). The State Council publishes each year's holidays late in the previous year;
+decision (docs/policy.md §8), removal applications within the 30 working days before expiry
+(docs/policy.md §4). The State Council publishes each year's holidays late in the previous year;
 `chinesecalendar` carries them, with the make-up working weekends, for the years it knows.
 
 For a year it does not know, the calendar falls back to "Monday to Friday, minus configured

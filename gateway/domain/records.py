@@ -1,4 +1,4 @@
-"""Record kinds: what agencies send (RULES.md §2), validated and normalised.
+"""Record kinds: what agencies send (docs/policy.md §2), validated and normalised.
 
 Eight kinds arrive from agencies:
 
@@ -66,11 +66,11 @@ ACCIDENT_GRADE_ORDER = {
 class ViolationCase(StrEnum):
     """失信行为 case codes.
 
-    `jp_*`: the ten joint punishment cases of RULES.md §4 (`001` §三(一)3), in order.
-    `bc_*`: the bad-credit cases of RULES.md §3 (`000` §三(二)) not covered by accidents.
-    `nat_*`: cases only the national 2023 rules (应急管理部令第11号, RULES.md §10) name.
-    `incentive_fraud`: fraud in obtaining the incentive list (RULES.md §5).
-    `other_field_punishment`: listed for joint punishment in another field (RULES.md §5(6)).
+    `jp_*`: the ten joint punishment cases of docs/policy.md §4 (`001` §三(一)3), in order.
+    `bc_*`: the bad-credit cases of docs/policy.md §3 (`000` §三(二)) not covered by accidents.
+    `nat_*`: cases only the national 2023 rules (应急管理部令第11号, docs/policy.md §10) name.
+    `incentive_fraud`: fraud in obtaining the incentive list (docs/policy.md §5).
+    `other_field_punishment`: listed for joint punishment in another field (docs/policy.md §5(6)).
     """
 
     JP_MAJOR_ACCIDENT = "jp01_accident"  # (1) 较大以上事故 / 3 fatal within 365 days (evidence case)
@@ -98,7 +98,7 @@ class ViolationCase(StrEnum):
 
 
 class PersonRole(StrEnum):
-    """Responsible persons listed with their unit (RULES.md §1, `001` §三(一)6)."""
+    """Responsible persons listed with their unit (docs/policy.md §1, `001` §三(一)6)."""
 
     UNIT = "unit"
     LEGAL_REPRESENTATIVE = "legal_representative"  # 法定代表人
@@ -202,7 +202,7 @@ class _Kind(BaseModel):
 
 
 class Commitment(_Kind):
-    """安全生产承诺 / 履职尽责承诺 (RULES.md §2)."""
+    """安全生产承诺 / 履职尽责承诺 (docs/policy.md §2)."""
 
     committer_role: PersonRole = PersonRole.UNIT
     items: StrList = Field(min_length=1)
@@ -275,7 +275,7 @@ class Penalty(_Kind):
     CF_SJLY: OptText = None  # 数据来源单位
     CF_SJLYDM: OptText = None  # 数据来源单位统一社会信用代码
     BZ: OptText = None  # 备注
-    serious: bool = False  # 严重失信 (longer publication period, RULES.md §8)
+    serious: bool = False  # 严重失信 (longer publication period, docs/policy.md §8)
 
     def event_date(self) -> dt.date:
         return self.CF_JDRQ
@@ -289,7 +289,7 @@ class Accident(_Kind):
     deaths: int = Field(ge=0, le=100000)
     injuries: int = Field(default=0, ge=0, le=100000)
     responsibility: bool = True  # 责任事故
-    egregious: bool = False  # 性质恶劣、社会影响较大 (blacklist case, RULES.md §4)
+    egregious: bool = False  # 性质恶劣、社会影响较大 (blacklist case, docs/policy.md §4)
     occupational_disease_cases: int = Field(default=0, ge=0)  # 新增职业病病例
     description: OptText = None
     investigation_ref: OptText = None
@@ -359,7 +359,7 @@ KIND_MODELS: dict[RecordKind, type[_Kind]] = {
     RecordKind.INTEGRITY_REPORT: IntegrityReport,
 }
 
-# 双公示 kinds carry a publication deadline (RULES.md §8).
+# 双公示 kinds carry a publication deadline (docs/policy.md §8).
 PUBLISHED_KINDS = frozenset({RecordKind.LICENCE, RecordKind.PENALTY})
 
 

@@ -1,13 +1,13 @@
 """A subject's standing (信用状况): what every answer and every publication says of it, computed
 once per change by the change-feed consumer and stored (`gateway.policy`).
 
-Pure: a function of the subject's list entries (the procedure's truth: RULES.md §6), its
+Pure: a function of the subject's list entries (the procedure's truth: docs/policy.md §6), its
 decisions (`decide`), its current records and the profile. What it holds:
 
 - `lists`: the list entries in force on `as_of` (published and not ended, between their start
   and expiry; the states come from `gateway.domain.policy.lifecycle`), with cases, records
   and reasons;
-- `bad_credit`: the bad-credit records at their level and cascade (RULES.md §3), and
+- `bad_credit`: the bad-credit records at their level and cascade (docs/policy.md §3), and
   `key_monitoring`: the latest rated year without a star (§7);
 - `measures`: what each receiving sector applies (§9): the profile's measures for the lists
   in force, for a high rating and for key monitoring; a unit on a punishment list gets no
@@ -29,13 +29,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 from gateway.domain.policy.decide import SubjectDecisions
 from gateway.domain.policy.levels import BadCreditRecord
 from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS, is_final, is_in_force
 from gateway.domain.policy.measures import MeasureDecision, measures_for
-from gateway.domain.policy.output import Output
+from gateway.domain.policy.output import Output, field_names
 from gateway.domain.policy.profile import Profile
 from gateway.domain.policy.ratings import supervision_tier
 from gateway.domain.policy.spans import Span
@@ -120,9 +123,10 @@ class Standing(Output):
         out["standing"] = "restricted" if self.restricted else "clear"
         return out
 
-    def digest(self) -> str:
-        """The content digest: the body without the day it was computed on."""
-        content = {k: v for k, v in self.body().items() if k not in ("as_of", "next_change_on")}
+    def digest(self, body: dict[str, Any] | None = None) -> str:
+        """The content digest: the body (`body()`, passed when already made) without the day it
+        was computed on."""
+        content = {k: v for k, v in (body or self.body()).items() if k not in ("as_of", "next_change_on")}
         return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -264,12 +268,18 @@ def _int(value: Any) -> int | None:
 def _dates_in(value: Any, out: set[dt.date]) -> None:
     if isinstance(value, dt.date):
         out.add(value if not isinstance(value, dt.datetime) else value.date())
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            _dates_in(getattr(value, f.name), out)
     elif isinstance(value, (tuple, list)):
         for v in value:
-            _dates_in(v, out)
+            if type(v) not in _NO_DATES:
+                _dates_in(v, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in field_names(type(value)):
+            v = getattr(value, name)
+            if type(v) not in _NO_DATES:
+                _dates_in(v, out)
+
+
+_NO_DATES = frozenset((str, int, float, bool, type(None), Decimal))  # exact types (an Enum is never a date)
 
 
 _SPANS: dict[int, tuple[Profile, tuple[Span, ...]]] = {}
@@ -285,7 +295,7 @@ def profile_spans(profile: Profile) -> tuple[Span, ...]:
     def walk(node: Any) -> None:
         if isinstance(node, Span):
             found[(node.years, node.months, node.days)] = node
-        elif hasattr(node, "model_fields"):
+        elif isinstance(node, BaseModel):
             for name in type(node).model_fields:
                 walk(getattr(node, name))
         elif isinstance(node, (list, tuple)):

@@ -1,4 +1,4 @@
-"""The listing procedure carried out on stored entries (RULES.md §4-§6): one step of an entry,
+"""The listing procedure carried out on stored entries (docs/policy.md §4-§6): one step of an entry,
 proposals for new candidacies, the windows the calendar opens.
 
 Both the operators' actions (`gateway.policy.service`) and the change-feed consumer's policy

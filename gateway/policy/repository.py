@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from gateway.domain.policy.lifecycle import IN_FORCE_STATES
 from gateway.store.change_tables import subject_changes
 from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
-from gateway.store.sql import chunks, insert_ignore
+from gateway.store.sql import Deferred, chunks, insert_ignore, write_insert_ignore, write_update
 from gateway.store.tables import deployment_state, subjects
 
 
@@ -52,29 +52,30 @@ def save_decision(
     now: dt.datetime,
     previous: Any | None = None,
     known: bool = False,
+    writes: Deferred | None = None,
 ) -> bool:
     """Store the subject's decision; True when its content changed (the body is rewritten
     only then; otherwise only the day and the subject version it reflects move). With
-    `known`, `previous` is the stored row already read (None: there is none)."""
+    `known`, `previous` is the stored row already read (None: there is none); with `writes`,
+    the write joins the consumer batch's deferred writes."""
     row = previous if known else get_decision(conn, subject_id, profile)
     if row is None:
-        insert_ignore(
-            conn,
+        write_insert_ignore(
+            conn, writes, subject_id,
             decisions,
             [{"subject_id": subject_id, "profile": profile, "as_of": as_of, "computed_at": now, "checked_at": now,
               "subject_changed_at": subject_changed_at, "digest": digest, "body": body}],
             ("subject_id", "profile"),
         )
         return True
-    where = decisions.c.id == row.id
     if row.digest != digest:
-        conn.execute(update(decisions).where(where).values(
-            as_of=as_of, computed_at=now, checked_at=now, subject_changed_at=subject_changed_at, digest=digest,
-            body=body))
+        write_update(conn, writes, subject_id, decisions, "id", row.id, {
+            "as_of": as_of, "computed_at": now, "checked_at": now, "subject_changed_at": subject_changed_at,
+            "digest": digest, "body": body})
         return True
     if row.as_of != as_of or row.subject_changed_at != subject_changed_at:
-        conn.execute(update(decisions).where(where).values(
-            as_of=as_of, checked_at=now, subject_changed_at=subject_changed_at))
+        write_update(conn, writes, subject_id, decisions, "id", row.id, {
+            "as_of": as_of, "checked_at": now, "subject_changed_at": subject_changed_at})
     return False
 
 
@@ -282,27 +283,29 @@ def stored_standing(conn: Connection, *, key: str | None = None, subject_id: int
 
 def save_standing(conn: Connection, *, subject_id: int, profile: str, as_of: dt.date, restricted: bool,
                   digest: str, body: dict[str, Any], next_change_on: dt.date | None, now: dt.datetime,
-                  previous: Any | None) -> int:
+                  previous: Any | None, writes: Deferred | None = None) -> int:
     """Store the subject's standing; returns its version (moved only when the content did).
     `receivers` lists the sectors a measure of it names (",land,finance,"), so a reader that
-    needs one sector's measures only decodes the bodies that have some."""
+    needs one sector's measures only decodes the bodies that have some. The subject's feed
+    row is leased while this runs (no one else writes its standing), so the new version is
+    the previous one plus one, written as a value (deferrable with `writes`)."""
     receivers = "".join(f",{r}" for r in sorted({m["receiver"] for m in body.get("measures", ())}))
     receivers = receivers + "," if receivers else ""
     if previous is None:
-        insert_ignore(conn, standings, [{
+        write_insert_ignore(conn, writes, subject_id, standings, [{
             "subject_id": subject_id, "profile": profile, "as_of": as_of, "restricted": restricted, "version": 1,
             "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
             "receivers": receivers,
         }], ("subject_id",))
         return 1
-    where = standings.c.subject_id == subject_id
     if previous.digest != digest or previous.profile != profile:
-        conn.execute(update(standings).where(where).values(
-            profile=profile, as_of=as_of, restricted=restricted, version=standings.c.version + 1, digest=digest,
-            next_change_on=next_change_on, computed_at=now, checked_at=now, body=body, receivers=receivers))
+        write_update(conn, writes, subject_id, standings, "subject_id", subject_id, {
+            "profile": profile, "as_of": as_of, "restricted": restricted, "version": previous.version + 1,
+            "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
+            "receivers": receivers})
         return previous.version + 1
-    conn.execute(update(standings).where(where).values(as_of=as_of, next_change_on=next_change_on, checked_at=now,
-                                                        body=body))
+    write_update(conn, writes, subject_id, standings, "subject_id", subject_id, {
+        "as_of": as_of, "next_change_on": next_change_on, "checked_at": now, "body": body})
     return previous.version
 
 

@@ -1,4 +1,4 @@
-"""The policy use cases operators and agencies call (RULES.md §4-§7).
+"""The policy use cases operators and agencies call (docs/policy.md §4-§7).
 
 - `transition(entry_id, action, actor)`: one step of an entry's procedure
   (`gateway.policy.procedure`), recorded with who and when; the subject's change goes into
@@ -139,7 +139,7 @@ class PolicyService:
 
     def apply_incentive(self, subject_id: int, actor: str, note: str | None = None) -> dict[str, Any]:
         """An application for the incentive list: state `applied`, or NotEligible naming the
-        conditions that fail (RULES.md §5), on the subject's decisions as they stand now."""
+        conditions that fail (docs/policy.md §5), on the subject's decisions as they stand now."""
         batch = self.decide_now([subject_id], None)
         if subject_id in batch.failed:
             raise ChangeNotDecided(f"the subject's latest change could not be decided: {batch.failed[subject_id]}")

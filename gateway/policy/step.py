@@ -6,13 +6,17 @@ For each subject, in this order:
 1. the calendar: entries whose period ended on or before the day are expired; removal and
    reapplication windows that opened are flagged (once);
 2. `decide` on the current records;
-3. the basis of every open entry (RULES.md §6, "谁提供、谁负责"): an entry whose every record
+3. the basis of every open entry (docs/policy.md §6, "谁提供、谁负责"): an entry whose every record
    was withdrawn ends (`basis_withdrawn`); when some were withdrawn or corrected, the entry
    stays if the remaining records still meet its case (as of the day it was made, or today)
    and takes their current versions, else it ends;
 4. a `proposed` entry for each new candidacy;
 5. the decisions, stored (rewritten only when their content changed);
 6. the standing (`gateway.domain.standing`), stored with its version and next change day.
+
+Steps 5 and 6 join the batch's deferred writes when the consumer passes them (one
+executemany per table for the whole batch); entries and their events are written at once,
+as later steps read them.
 
 Every write is idempotent (upserts, guarded inserts, transitions that only follow from the
 state they expect), so a batch replayed after a crash leaves what one run leaves.
@@ -36,6 +40,7 @@ from gateway.domain.standing import Standing, compute_standing
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import SYSTEM, digest
 from gateway.policy.procedure import apply_transition, china_day, flag_windows, propose
+from gateway.store.sql import Deferred
 from gateway.subjects import Snapshot, entry_facts
 
 
@@ -65,7 +70,7 @@ class PolicyStep:
         return {"decisions": repo.decisions_of(conn, ids, self.profile.name), "standings": repo.standings_of(conn, ids)}
 
     def apply(self, conn: Connection, snap: Snapshot, as_of: dt.date, now: dt.datetime,
-              preloaded: dict[str, dict[int, Any]]) -> PolicyOutcome:
+              preloaded: dict[str, dict[int, Any]], writes: Deferred | None = None) -> PolicyOutcome:
         entries = list(snap.entries)
         outcome_parts: dict[str, list[Any]] = defaultdict(list)
         entries = self._calendar(conn, entries, as_of, now, outcome_parts)
@@ -78,13 +83,13 @@ class PolicyStep:
         sid = snap.subject_id
         repo.save_decision(conn, subject_id=sid, profile=self.profile.name, as_of=as_of, body=body, digest=digest(body),
                            subject_changed_at=snap.subject.changed_at, now=now,
-                           previous=preloaded["decisions"].get(sid), known=True)
+                           previous=preloaded["decisions"].get(sid), known=True, writes=writes)
         standing = compute_standing(snap.key, as_of, decisions, [entry_facts(e) for e in entries], records, self.profile)
         stored = standing.body()
         version = repo.save_standing(conn, subject_id=sid, profile=self.profile.name, as_of=as_of,
-                                     restricted=standing.restricted, digest=standing.digest(), body=stored,
+                                     restricted=standing.restricted, digest=standing.digest(stored), body=stored,
                                      next_change_on=standing.next_change_on, now=now,
-                                     previous=preloaded["standings"].get(sid))
+                                     previous=preloaded["standings"].get(sid), writes=writes)
         return PolicyOutcome(decisions, standing, entries, version, outcome_parts["expired"], outcome_parts["ended"],
                              outcome_parts["windows"], [r.uid for r in made])
 

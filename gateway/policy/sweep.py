@@ -1,4 +1,4 @@
-"""The daily sweep (RULES.md §4-§8), run by the scheduler's `policy_sweep` job.
+"""The daily sweep (docs/policy.md §4-§8), run by the scheduler's `policy_sweep` job.
 
 It does not walk every subject: each stored standing names the next day on which it may
 change by itself (`standings.next_change_on`, indexed): an expiry, a removal or

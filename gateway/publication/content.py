@@ -8,7 +8,7 @@ names for the gateway's own kinds. A field's type decides how it is written and 
   text · code (enumerated text) · date · datetime · decimal · int · bool ·
   list:<child> (repeated <child> text elements) · measures (receiver + measure code + text)
 
-Item kinds (RULES.md §2-§9):
+Item kinds (docs/policy.md §2-§9):
 
   licence.publication / licence.withdrawal     行政许可 公示 / 撤下
   penalty.publication / penalty.withdrawal     行政处罚 公示 / 撤下 (at the maximum period)
@@ -124,12 +124,12 @@ REPAIR_FIELDS: tuple[tuple[str, str], ...] = (
 
 LIST_ENTRY_FIELDS: tuple[tuple[str, str], ...] = (
     ("list", "code"),  # bad_credit | joint_punishment | blacklist | incentive | serious_dishonest | key_monitoring
-    ("level", "code"),  # district | city | provincial | national (bad-credit cascade, RULES.md §3)
+    ("level", "code"),  # district | city | provincial | national (bad-credit cascade, docs/policy.md §3)
     ("subject_name", "text"),
-    ("cases", "list:case"),  # ViolationCase codes (RULES.md §4, §10)
+    ("cases", "list:case"),  # ViolationCase codes (docs/policy.md §4, §10)
     ("period_start", "date"),
     ("period_end", "date"),
-    ("measures", "measures"),  # the joint measures for THIS bulletin's receiver (RULES.md §9)
+    ("measures", "measures"),  # the joint measures for THIS bulletin's receiver (docs/policy.md §9)
     ("decision_ref", "text"),
     ("ref_bulletin_id", "text"),  # change / removal: the inclusion it amends
     ("ref_item_id", "text"),

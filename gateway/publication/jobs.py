@@ -1,5 +1,5 @@
 """The publication jobs the scheduler runs: a push cycle per destination with a schedule, and
-the monthly report to the level above on the 1st and 2nd (RULES.md §6: by the 2nd)."""
+the monthly report to the level above on the 1st and 2nd (docs/policy.md §6: by the 2nd)."""
 
 from __future__ import annotations
 
@@ -29,5 +29,5 @@ def jobs(publication: PublicationService) -> list[JobSpec]:
 
         out.append(JobSpec("monthly_report", "0 1 1,2 * *", monthly_report, slots="previous_month"))
     else:
-        log.info("no report_to destination: the monthly report (RULES.md §6) is not scheduled")
+        log.info("no report_to destination: the monthly report (docs/policy.md §6) is not scheduled")
     return out

@@ -3,7 +3,7 @@ standing and record versions.
 
 Pure: a function of the subject's record versions, its standing (`gateway.domain.standing`:
 the lists in force, the bad-credit records, key monitoring, ratings), its list entries (to
-say why a listing ended and to carry corrections), the profile's measure table (RULES.md
+say why a listing ended and to carry corrections), the profile's measure table (docs/policy.md
 §9), the destinations' subscriptions and the items already queued for the subject (so
 withdrawals, corrections and removals reach exactly the destinations that got the
 original). `plan_subject` returns `PlannedItem`s; the publication step stores them with
@@ -11,7 +11,7 @@ insert-or-ignore.
 
 What goes where:
 
-- 双公示 licences and penalties (RULES.md §8): `licence.publication` / `penalty.publication`
+- 双公示 licences and penalties (docs/policy.md §8): `licence.publication` / `penalty.publication`
   of each current record version, to destinations subscribed to the record kind, the item
   kind and the region. A withdrawn or corrected version, or a penalty past its maximum
   publication period, becomes a `*.withdrawal` (or `repair`, when the agency's reason says

@@ -18,7 +18,7 @@ from gateway.domain.records import PUBLISHED_KINDS
 from gateway.publication.planning import ExistingItem, PlannedItem
 from gateway.store.delivery_tables import bulletin_items, deliveries
 from gateway.store.publication_tables import publication_items as pi
-from gateway.store.sql import chunks, insert_ignore
+from gateway.store.sql import Deferred, chunks, insert_ignore
 from gateway.store.tables import agencies, records, subjects
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -45,8 +45,9 @@ def existing_items(conn: Connection, subject_ids: Iterable[int]) -> dict[int, li
 
 
 def store_items(conn: Connection, subject_id: int | None, planned: Iterable[PlannedItem], now: dt.datetime,
-                known: set[tuple[str, str]]) -> int:
-    """Queue the planned items not yet queued (insert-or-ignore on (destination, source_key))."""
+                known: set[tuple[str, str]], writes: Deferred | None = None) -> int:
+    """Queue the planned items not yet queued (insert-or-ignore on (destination, source_key));
+    with `writes`, the inserts join the consumer batch's deferred writes."""
     rows = [
         {
             "item_id": p.item_id, "destination": p.destination, "source_key": p.source_key, "kind": p.kind.value,
@@ -57,6 +58,9 @@ def store_items(conn: Connection, subject_id: int | None, planned: Iterable[Plan
         if (p.destination, p.source_key) not in known
     ]
     rows = list({(r["destination"], r["source_key"]): r for r in rows}.values())
+    if writes is not None:
+        writes.insert_ignore(subject_id, pi, rows, ("destination", "source_key"))
+        return len(rows)
     for part in chunks(rows, 300):
         insert_ignore(conn, pi, part, ("destination", "source_key"))
     return len(rows)

@@ -8,7 +8,7 @@ monthly report.
 - `PublicationService.push_cycle(destination)`: the batcher for one destination (a
   scheduled job `push:<destination>`); an item that cannot be published is quarantined on
   its own (`batching`), the rest go.
-- `PublicationService.monthly_report(month)`: RULES.md §6, "monthly report to the level above
+- `PublicationService.monthly_report(month)`: docs/policy.md §6, "monthly report to the level above
   by the 2nd of each month": last month's list inclusions, as one signed `list` bulletin to
   the destination named `report_to`.
 """
@@ -41,6 +41,7 @@ from gateway.publication.planning import (
 )
 from gateway.publication.views import Route, measures_for_route, view_fields
 from gateway.store.db import Database
+from gateway.store.sql import Deferred
 from gateway.subjects import Snapshot, entry_facts, load_snapshots
 
 log = logging.getLogger("gateway.publication")
@@ -71,7 +72,7 @@ class PublicationStep:
         return repo.existing_items(conn, snapshots) if self.routes else {}
 
     def apply(self, conn: Connection, snap: Snapshot, policy: Any, as_of: dt.date, now: dt.datetime,
-              existing: dict[int, list[ExistingItem]]) -> int:
+              existing: dict[int, list[ExistingItem]], writes: Deferred | None = None) -> int:
         """Queue what the subject's standing and records call for; returns the items added."""
         if not self.routes or not publishable(snap.key):
             return 0
@@ -82,7 +83,7 @@ class PublicationStep:
             SubjectView(snap.key, snap.subject.name, snap.subject.region), versions_of(snap), policy.standing,
             [entry_facts(e) for e in policy.entries], self.profile.measures, self.routes, have, as_of,
             publication_ended=ended)
-        return repo.store_items(conn, sid, planned, now, {(e.destination, e.source_key) for e in have})
+        return repo.store_items(conn, sid, planned, now, {(e.destination, e.source_key) for e in have}, writes)
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -123,9 +124,9 @@ class PublicationService:
         return {name: self.push_cycle(name, force=force) for name in self.destinations.names()}
 
     def monthly_report(self, month: str, *, now: dt.datetime | None = None) -> list[str]:
-        """Send `month`'s list inclusions to the level above (RULES.md §6); returns bulletin ids.
+        """Send `month`'s list inclusions to the level above (docs/policy.md §6); returns bulletin ids.
 
-        An inclusion is an entry whose period starts in `month`: a bad-credit record (RULES.md
+        An inclusion is an entry whose period starts in `month`: a bad-credit record (docs/policy.md
         §3, decided as of the month's last day) or a list entry published in it, whatever it is
         now. Items are keyed `report:<month>:…`, so a second run adds and sends nothing."""
         target = self.report_to

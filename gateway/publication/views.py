@@ -5,7 +5,7 @@ sector may see them.
   regions, bad-credit levels); empty sets mean "everything".
 - `view_fields`: natural persons' ID numbers are masked (`idcard.mask`) for every sector but
   `agency` (DESIGN.md "Answer": minimised to what that partner may see).
-- `measures_for_route`: the joint measures a destination takes on a list (RULES.md §9): only
+- `measures_for_route`: the joint measures a destination takes on a list (docs/policy.md §9): only
   its own sector's; agencies get every receiver's; credit platforms and safety supervision
   get lists that name no receiver measure (the bad-credit record).
 """
@@ -22,7 +22,7 @@ from gateway.publication.content import ItemKind
 
 # Sectors that see everything: supervising agencies (the level above, the providing bureau).
 AGENCY_SECTORS = frozenset({"agency"})
-# Sectors that receive lists without receiver measures (the bad-credit record, RULES.md §3):
+# Sectors that receive lists without receiver measures (the bad-credit record, docs/policy.md §3):
 # the credit platforms publish them and safety supervision acts on them.
 RECORD_SECTORS = frozenset({"platform", "safety_supervision"})
 # Fields holding a natural person's ID number, masked outside AGENCY_SECTORS.

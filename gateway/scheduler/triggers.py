@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 CHINA = ZoneInfo("Asia/Shanghai")
-REPORT_DUE_DAY = 2  # RULES.md §6: the monthly report reaches the level above by the 2nd
+REPORT_DUE_DAY = 2  # docs/policy.md §6: the monthly report reaches the level above by the 2nd
 _ALIASES = {"hourly": "0 * * * *", "nightly": "0 2 * * *", "daily": "0 2 * * *"}
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smh])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}

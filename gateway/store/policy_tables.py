@@ -5,7 +5,7 @@
   an unchanged result only moves `as_of`, and `subject_changed_at` (the subject's
   `changed_at` the body was computed from) tells a reader the row is stale.
 - `list_entries`: entries on the joint punishment list (失信联合惩戒对象名单), the blacklist
-  (黑名单) and the incentive list (守信联合激励对象名单), with their state and dates (RULES.md
+  (黑名单) and the incentive list (守信联合激励对象名单), with their state and dates (docs/policy.md
   §4-§6). `open_key` is `<list>:<cases>` while the entry is open and NULL once it is final, so
   the unique (subject_id, open_key) refuses a second open entry for the same list and cases
   even from two processes at once (NULLs never collide on either database).
@@ -14,7 +14,7 @@
   publication and the console; `version` moves when its content (`digest`) changes, and
   `next_change_on` is the day the daily sweep decides the subject again.
 - `list_entry_events`: one row per transition (who, when, from, action, to, note) — the full
-  history RULES.md §6 asks for ("every step is recorded with who did it and when").
+  history docs/policy.md §6 asks for ("every step is recorded with who did it and when").
 """
 
 from __future__ import annotations

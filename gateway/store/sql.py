@@ -35,3 +35,72 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+class Deferred:
+    """Inserts and updates gathered across a consumer batch, written by one executemany per
+    table and statement shape instead of one statement per subject (`flush`).
+
+    Each write belongs to an owner (the subject it was decided for); `discard(owner)` drops an
+    owner's writes when its decision failed and its savepoint rolled back. Nothing the batch
+    reads is ever deferred: only rows nobody reads back before the commit (decisions,
+    standings, publication items)."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[Any, ...], list[tuple[Any, dict[str, Any]]]] = {}
+        self.statements = 0
+
+    def insert_ignore(self, owner: Any, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]) -> None:
+        for row in rows:
+            self._groups.setdefault(("insert", table, tuple(conflict), tuple(row)), []).append((owner, row))
+
+    def update(self, owner: Any, table: Table, key: str, key_value: Any, values: dict[str, Any]) -> None:
+        """UPDATE table SET values WHERE key = key_value (values are plain values, no expressions)."""
+        self._groups.setdefault(("update", table, key, tuple(values)), []).append(
+            (owner, {"_k": key_value, **{f"_v_{c}": v for c, v in values.items()}}))
+
+    def discard(self, owner: Any) -> None:
+        for rows in self._groups.values():
+            rows[:] = [(o, r) for o, r in rows if o != owner]
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._groups.values())
+
+    def flush(self, conn: Connection) -> None:
+        from sqlalchemy import bindparam
+
+        for (op, table, spec, columns), rows in self._groups.items():
+            if not rows:
+                continue
+            params = [r for _, r in rows]
+            if op == "insert":
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(spec))
+                for part in chunks(params, 500):
+                    conn.execute(stmt, part)
+                    self.statements += 1
+            else:
+                stmt = (table.update().where(table.c[spec] == bindparam("_k"))
+                        .values({c: bindparam(f"_v_{c}") for c in columns}))
+                for part in chunks(params, 500):
+                    conn.execute(stmt, part)
+                    self.statements += 1
+        self._groups.clear()
+
+
+def write_insert_ignore(conn: Connection, writes: Deferred | None, owner: Any, table: Table,
+                        rows: Sequence[dict[str, Any]], conflict: Sequence[str]) -> None:
+    """`insert_ignore` now, or deferred to the batch's `writes` when there is one."""
+    if writes is None:
+        insert_ignore(conn, table, rows, conflict)
+    else:
+        writes.insert_ignore(owner, table, rows, conflict)
+
+
+def write_update(conn: Connection, writes: Deferred | None, owner: Any, table: Table, key: str, key_value: Any,
+                 values: dict[str, Any]) -> None:
+    """UPDATE … WHERE key = key_value now, or deferred to the batch's `writes`."""
+    if writes is None:
+        conn.execute(table.update().where(table.c[key] == key_value).values(values))
+    else:
+        writes.update(owner, table, key, key_value, values)

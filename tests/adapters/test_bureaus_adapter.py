@@ -1,4 +1,4 @@
-"""The bureau webhook adapter: signatures, response classes, and the sector guard (RULES.md §9)."""
+"""The bureau webhook adapter: signatures, response classes, and the sector guard (docs/policy.md §9)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def test_the_demo_delivers_to_every_destination_kind_with_receipts(tmp_path, gat
 
 
 def test_the_demo_lists_the_mine_for_joint_punishment_and_the_chemical_company_for_incentive(tmp_path, gateway_key):
-    """The example subjects cross the thresholds they are meant to (RULES.md §4, §5)."""
+    """The example subjects cross the thresholds they are meant to (docs/policy.md §4, §5)."""
     import datetime as dt
 
     from examples.build_examples import CHEM, MINE

@@ -12,6 +12,7 @@ from gateway.changes import feed
 from gateway.cli import main
 from gateway.store.change_tables import subject_changes
 from gateway.store.policy_tables import standings
+from gateway.store.publication_tables import publication_items
 from gateway.store.tables import agencies, records, subjects
 from tests.factories import accident, make_uscc, penalty
 
@@ -117,6 +118,44 @@ def test_a_poisoned_subject_is_quarantined_while_a_thousand_others_flow(services
     client.post("/v1/records?agency=MY-AJJ", json=accident("A-POISON", units[500], "2025-05-01"))
     assert poisoned in stored(services) and feed_rows(services) == {}
     assert client.get("/readyz").json()["checks"]["change_feed"]["ok"] is True
+
+
+def _refuse_standing_of(services, sid: int) -> None:
+    """A database that refuses one subject's standing row (a trigger: a real refusal by the
+    server, met only when the batch's gathered writes are written)."""
+    with services.db.write() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION refuse_standing() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.subject_id = {sid} THEN RAISE EXCEPTION 'standing refused'; END IF; RETURN NEW; "
+                "END $$ LANGUAGE plpgsql")
+            conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON standings FOR EACH ROW "
+                                 "EXECUTE FUNCTION refuse_standing()")
+        else:
+            conn.exec_driver_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON standings WHEN NEW.subject_id = {sid} "
+                                 "BEGIN SELECT RAISE(ABORT, 'standing refused'); END")
+
+
+def test_a_batch_whose_gathered_writes_are_refused_is_decided_again_one_by_one(services, agencies):
+    # the consumer writes a batch's standings with one statement; when the database refuses it,
+    # the batch is decided again subject by subject: the one refused fails alone, the rest land
+    units = [make_uscc(7000 + i) for i in range(50)]
+    services.intake.submit("MY-AJJ", [penalty(f"P{i}", u) for i, u in enumerate(units)])
+    refused = subject_id(services, units[20])
+    _refuse_standing_of(services, refused)
+    try:
+        batch = services.consumer.drain()
+        assert batch.done == 49 and list(batch.failed) == [refused]
+        assert "standing refused" in batch.failed[refused]
+        assert len(stored(services)) == 49 and refused not in stored(services)
+        with services.db.read() as conn:
+            items = conn.execute(select(func.count()).select_from(publication_items)
+                                 .where(publication_items.c.subject_id == refused)).scalar_one()
+        assert items == 0  # nothing of the refused subject's decision stayed behind
+        assert set(feed_rows(services)) == {refused}
+    finally:
+        with services.db.write() as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse" + (" ON standings" if conn.dialect.name == "postgresql" else ""))
 
 
 def test_an_operator_retries_a_quarantined_subject_once_its_cause_is_fixed(services, agencies, clock, capsys):

@@ -1,4 +1,4 @@
-"""Joint incentive list: all six conditions, each reported with evidence (RULES.md §5, `001` §三(一)4)."""
+"""Joint incentive list: all six conditions, each reported with evidence (docs/policy.md §5, `001` §三(一)4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad-credit records, level and cascade (RULES.md §3, `000` §三(二))."""
+"""Bad-credit records, level and cascade (docs/policy.md §3, `000` §三(二))."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""State machines of list and incentive entries (RULES.md §5, §6)."""
+"""State machines of list and incentive entries (docs/policy.md §5, §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Joint punishment list and blacklist candidacy (RULES.md §4, §10): a scenario table from the rules."""
+"""Joint punishment list and blacklist candidacy (docs/policy.md §4, §10): a scenario table from the rules."""
 
 from __future__ import annotations
 

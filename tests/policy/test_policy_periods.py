@@ -1,4 +1,4 @@
-"""List entry periods: expiry, removal window on the working calendar, reapplication (RULES.md §4, §5, §10)."""
+"""List entry periods: expiry, removal window on the working calendar, reapplication (docs/policy.md §4, §5, §10)."""
 
 from __future__ import annotations
 

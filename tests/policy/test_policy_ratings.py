@@ -1,4 +1,4 @@
-"""诚信等级, star rating, star-less years and supervision tier (RULES.md §7)."""
+"""诚信等级, star rating, star-less years and supervision tier (docs/policy.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Publication deadlines (双公示) and credit repair periods of penalties (RULES.md §8)."""
+"""Publication deadlines (双公示) and credit repair periods of penalties (docs/policy.md §8)."""
 
 from __future__ import annotations
 

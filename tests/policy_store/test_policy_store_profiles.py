@@ -1,4 +1,4 @@
-"""The deployment's profile decides the period: national-2023 lists for 3 years (RULES.md §10)."""
+"""The deployment's profile decides the period: national-2023 lists for 3 years (docs/policy.md §10)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from tests.factories import accident, make_uscc
 
 UNIT = make_uscc(701)
 EXPECTED = {
-    # one year; removal applied for in the 30 working days before expiry (RULES.md §4)
+    # one year; removal applied for in the 30 working days before expiry (docs/policy.md §4)
     "municipal-2021": {"expires_on": "2026-06-02", "removal_window_opens_on": "2026-04-17", "early_removal_from": None},
-    # three years; early removal may be requested after 12 months (RULES.md §10)
+    # three years; early removal may be requested after 12 months (docs/policy.md §10)
     "national-2023": {"expires_on": "2028-06-02", "removal_window_opens_on": None, "early_removal_from": "2026-06-02"},
 }
 

@@ -1,4 +1,4 @@
-"""Fixtures for publication: a destination layout across the levels and sectors of RULES.md §9,
+"""Fixtures for publication: a destination layout across the levels and sectors of docs/policy.md §9,
 the development keyring, and services wired with both."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def pub(services, agencies):
 
 
 def publish_entries(services, actor: str = "operator:test") -> list[str]:
-    """Take every proposed list entry through notice, confirmation and publication (RULES.md §6),
+    """Take every proposed list entry through notice, confirmation and publication (docs/policy.md §6),
     then let the change feed decide what follows."""
     uids = [e["id"] for e in services.policy.entries(limit=1000)[0] if e["state"] == "proposed"]
     for uid in uids:

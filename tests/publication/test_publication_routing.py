@@ -1,4 +1,4 @@
-"""Routing table: who gets what (RULES.md §3 cascade, §9 measures by receiver, §8 双公示)."""
+"""Routing table: who gets what (docs/policy.md §3 cascade, §9 measures by receiver, §8 双公示)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def list_three_accidents(client, unit: str, accidents=THREE_ACCIDENTS) -> dict: 
 
 
 def publish(client, clock, entry_id: str) -> dict:  # noqa: ANN001
-    """Notice, the argument period, confirmation and publication (RULES.md §6)."""
+    """Notice, the argument period, confirmation and publication (docs/policy.md §6)."""
     assert step(client, entry_id, "notify").status_code == 200
     clock.advance(days=10)
     assert step(client, entry_id, "confirm").status_code == 200

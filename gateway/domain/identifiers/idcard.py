@@ -1,7 +1,7 @@
 """居民身份证号码 (citizen identification number, GB 11643-1999).
 
 Responsible persons (法定代表人、主要负责人、分管安全负责人) are natural persons and are keyed
-by this number (RULES.md §1). It has 18 characters:
+by this number (docs/policy.md §1). It has 18 characters:
 
 * digits 1-6: the address code (地址码), the GB/T 2260 division code of the place where the
   number was first issued;

@@ -3,7 +3,7 @@
 Before the USCC, the market-regulation authorities (工商行政管理机关) gave every enterprise and
 个体工商户 a 15-digit registration number under GS 15-2006 《工商行政管理市场主体注册号编制规则》.
 It still arrives in legacy records, and for a 个体工商户 whose licence shows the placeholder
-USCC it is the only identifier (RULES.md §1). The parts:
+USCC it is the only identifier (docs/policy.md §1). The parts:
 
 * digits 1-6: the code of the authority of first registration (首次登记机关代码) — the
   GB/T 2260 division code of a province-, city- or county-level authority, ``100000`` for the

@@ -1,4 +1,4 @@
-"""Who a record is about: one key per market subject or person (RULES.md §1).
+"""Who a record is about: one key per market subject or person (docs/policy.md §1).
 
 Agencies send whatever identifiers they hold; `identify` turns them into a `SubjectIdentity`
 whose ``key`` files the record in one credit file:

@@ -1,7 +1,7 @@
 """USCC 统一社会信用代码 (unified social credit code, GB 32100-2015).
 
 Since 2015 every legal person and other organisation in China carries one 18-character code
-for life (国发〔2015〕33号); the gateway keys every market subject by it (RULES.md §1). The
+for life (国发〔2015〕33号); the gateway keys every market subject by it (docs/policy.md §1). The
 characters are digits and capital letters except I, O, Z, S and V, which are too easily
 confused with 1, 0, 2, 5 and U. The parts:
 

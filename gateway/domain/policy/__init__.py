@@ -1,4 +1,4 @@
-"""The policy engine (政策引擎): every rule of RULES.md as a pure function of records and a profile.
+"""The policy engine (政策引擎): every rule of docs/policy.md as a pure function of records and a profile.
 
 Pure: no I/O, no database; it imports nothing from `gateway` outside `gateway.domain`.
 Profiles are data (`policies/*.yaml`, read by `gateway.policy.profiles`); the modules each

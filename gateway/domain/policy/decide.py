@@ -1,7 +1,7 @@
 """All decisions for one subject on one day under one profile (决定).
 
 `decide(records, as_of, profile, calendar)` reads the subject's current records once and
-bundles every rule of RULES.md: bad-credit records and levels (§3), joint punishment and
+bundles every rule of docs/policy.md: bad-credit records and levels (§3), joint punishment and
 blacklist candidacy (§4, §10), incentive eligibility (§5), 诚信等级, stars and supervision
 tier (§7), publication deadlines and credit repair (§8), and the receivers' measures (§9).
 `SubjectDecisions.to_dict()` is what the API returns.

@@ -1,4 +1,4 @@
-"""Joint incentive list (守信联合激励对象) eligibility: six conditions (RULES.md §5, `001` §三(一)4).
+"""Joint incentive list (守信联合激励对象) eligibility: six conditions (docs/policy.md §5, `001` §三(一)4).
 
 All six must hold on `as_of`; each is reported true or false with its evidence (the ids of
 the records that satisfy it, or that break it):

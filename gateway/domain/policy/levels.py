@@ -1,4 +1,4 @@
-"""Bad-credit records (安全生产不良信用记录), their level and cascade (RULES.md §3, `000` §三(二)).
+"""Bad-credit records (安全生产不良信用记录), their level and cascade (docs/policy.md §3, `000` §三(二)).
 
 An accident or a violation puts the unit on the bad-credit record for the profile's
 management period (one year), from the day it happened. Accidents get their level from the

@@ -1,4 +1,4 @@
-"""Lifecycle of list entries (RULES.md §5, §6, `001` §三(四)): the one list-state vocabulary.
+"""Lifecycle of list entries (docs/policy.md §5, §6, `001` §三(四)): the one list-state vocabulary.
 
 Joint punishment and blacklist entries (失信联合惩戒 / 黑名单)::
 

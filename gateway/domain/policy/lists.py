@@ -1,4 +1,4 @@
-"""Joint punishment list (失信联合惩戒对象) and blacklist (黑名单) candidacy (RULES.md §4, §10).
+"""Joint punishment list (失信联合惩戒对象) and blacklist (黑名单) candidacy (docs/policy.md §4, §10).
 
 A list's cases are data: an accident criterion (which accidents, how many, within what
 window) or a set of violation codes that list directly. A case stands on `as_of` when the

@@ -1,4 +1,4 @@
-"""Who acts on a subject's standing: joint measures by receiver sector (RULES.md §9).
+"""Who acts on a subject's standing: joint measures by receiver sector (docs/policy.md §9).
 
 The profile's `measures` table maps each list (joint_punishment, blacklist, incentive,
 high_rating, key_monitoring) to receiver sectors (land, securities, finance, insurance,

@@ -1,11 +1,11 @@
 """List entry periods (管理期限): start, expiry, removal and reapplication windows.
 
-- Joint punishment / blacklist (RULES.md §4, `001` §三(四)1(4)): the entry runs for the
+- Joint punishment / blacklist (docs/policy.md §4, `001` §三(四)1(4)): the entry runs for the
   profile's period (one year municipal, three years national). Municipal: the subject may
   apply for removal within the 30 working days before expiry, counted backwards on the
   official working calendar (holidays skipped, make-up weekends counted). National
-  (RULES.md §10): early removal may be requested once 12 months have passed.
-- Incentive list (RULES.md §5, `001` §三(四)2(4)): three years from announcement; the unit
+  (docs/policy.md §10): early removal may be requested once 12 months have passed.
+- Incentive list (docs/policy.md §5, `001` §三(四)2(4)): three years from announcement; the unit
   may reapply from 3 months before expiry.
 
 `expires_on` is the first day the entry no longer applies (start + period).

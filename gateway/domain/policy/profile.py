@@ -1,15 +1,15 @@
-"""Policy profiles (政策配置): the rules of RULES.md as data.
+"""Policy profiles (政策配置): the rules of docs/policy.md as data.
 
 A profile states every threshold, period, window and routing the engine applies, so a
 deployment switches rules by choosing a file (`policies/municipal-2021.yaml`,
-`policies/national-2023.yaml`) rather than changing code. Every entry cites its RULES.md
+`policies/national-2023.yaml`) rather than changing code. Every entry cites its docs/policy.md
 section (`rules: "§4"`) and its source document (`source: "001 §三(一)3"`); the engine copies
 both into the reasons of each decision.
 
 The sections of a profile:
 
 =============  ==============================================================  ==========
-key            what it states                                                  RULES.md
+key            what it states                                                  docs/policy.md
 =============  ==============================================================  ==========
 bad_credit     levels (low to high), cascade, accident and violation rules     §3
 lists          joint_punishment / blacklist: cases, period, removal, implies   §4, §10

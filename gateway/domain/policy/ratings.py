@@ -1,4 +1,4 @@
-"""Ratings (RULES.md §7): 诚信等级, star rating, two star-less years, supervision tier.
+"""Ratings (docs/policy.md §7): 诚信等级, star rating, two star-less years, supervision tier.
 
 - 诚信等级 (`000` §三(三)): the latest valid standardization grade (一级/二级/三级); a
   current bad-credit record downgrades it or withdraws it, as the profile says.

@@ -2,7 +2,7 @@
 
 Every decision the engine makes carries one or more `Reason` values: the case code that
 applied, the ids of the records that caused it, the profile entry that holds the rule (a
-dotted key path into the YAML profile), the RULES.md section and source document the entry
+dotted key path into the YAML profile), the docs/policy.md section and source document the entry
 cites, and a human sentence in Chinese and English. A partner or an operator can follow a
 reason from the published decision back to the record and to the policy text.
 """
@@ -19,7 +19,7 @@ class Reason(Output):
     case: str  # case code: a ViolationCase value or a profile case key
     record_ids: tuple[str, ...]
     entry: str  # profile entry key path, e.g. "lists.joint_punishment.cases.fatal_general_accidents_365_days"
-    rules: str  # RULES.md section, e.g. "§4"
+    rules: str  # docs/policy.md section, e.g. "§4"
     source: str  # source document reference, e.g. "001 §三(一)3"
     text_zh: str
     text_en: str

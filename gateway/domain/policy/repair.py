@@ -1,4 +1,4 @@
-"""Publication deadlines and credit repair (信用修复) of penalties (RULES.md §8).
+"""Publication deadlines and credit repair (信用修复) of penalties (docs/policy.md §8).
 
 - `publish_by`: 双公示 licences and penalties are published within 7 working days of the
   decision (`002` §二(六)); the profile may give a sector its own deadline (power-sector

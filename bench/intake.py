@@ -24,9 +24,9 @@ from sqlalchemy import MetaData, func, select  # noqa: E402
 from bench._common import postgres_url, sqlite_url  # noqa: E402
 from gateway.clock import SystemClock  # noqa: E402
 from gateway.domain.calendar import WorkingCalendar  # noqa: E402
-from gateway.intake import migrate
 from gateway.intake import repository as intake_repo  # noqa: E402
 from gateway.intake.service import IntakeService  # noqa: E402
+from gateway.store import migrate  # noqa: E402
 from gateway.store.db import Database  # noqa: E402
 from gateway.store.tables import agencies, records, subjects  # noqa: E402
 from tests.factories import accident, licence, make_uscc, penalty  # noqa: E402

@@ -19,6 +19,7 @@ FULL = [
     ["sign.py"],
     ["deliver.py", "--count", "3000"],
     ["query.py", "--subjects", "1000000"],
+    ["pipeline.py", "--rows", "100000"],
 ]
 QUICK = [
     ["intake.py", "--records", "5000"],
@@ -26,6 +27,7 @@ QUICK = [
     ["sign.py", "--repeat", "20"],
     ["deliver.py", "--count", "1000"],
     ["query.py", "--subjects", "20000", "--seconds", "4"],
+    ["pipeline.py", "--rows", "20000"],
 ]
 
 

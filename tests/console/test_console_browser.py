@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.access.testing import issue
+from tests.factories import make_uscc
 from tests.ops import seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -68,6 +69,9 @@ def test_operator_logs_in_requeues_a_dead_delivery_and_notifies_a_proposed_entry
     subject_id = seed.subject(wired.db, 7, now)
     dead = seed.delivery(wired.db, now, state="dead", error="HTTP 503 after 8 attempts", attempts=8)
     entry = seed.proposed_entry(wired.db, subject_id, now)
+    poisoned = seed.subject(wired.db, 8, now, name="绵阳市某矿业有限公司")
+    seed.quarantined_change(wired.db, poisoned, now, "KeyError: 'occurred_on'")
+    item = seed.quarantined_item(wired.db, make_uscc(7), now, "the bulletin schema refuses CF_SY: U+FFFF")
     operator = issue(wired, "operator", days=3650)
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -83,6 +87,11 @@ def test_operator_logs_in_requeues_a_dead_delivery_and_notifies_a_proposed_entry
     assert page.evaluate("document.cookie") == ""  # the key is out of the script's reach
     page.wait_for_selector(f"#dead tr[data-delivery='{dead}']")
     page.wait_for_selector(f"#entries tr[data-entry='{entry}']")
+    # what the change feed set aside, with its error, and the items no bulletin can carry
+    row = page.text_content(f"#feed-quarantined tr[data-subject='{make_uscc(8)}']")
+    assert "KeyError: 'occurred_on'" in row and "绵阳市某矿业有限公司" in row
+    assert "1 set aside" in page.text_content("#feed-summary")
+    assert "U+FFFF" in page.text_content(f"#items-quarantined tr[data-item='{item}']")
     page.screenshot(path=str(ARTIFACTS / "console-before.png"), full_page=True)
 
     page.click(f"#dead tr[data-delivery='{dead}'] button.requeue")

@@ -99,3 +99,25 @@ def entry_state(db, uid: str) -> str:
 def delivery_state(db, delivery_id: str) -> str:
     with db.read() as conn:
         return outbox.get_delivery(conn, delivery_id).state
+
+
+def quarantined_change(db, subject_id: int, now: dt.datetime, error: str, attempts: int = 5) -> None:
+    """The subject's change set aside after `attempts` failures."""
+    from gateway.store.change_tables import subject_changes
+
+    with db.write() as conn:
+        conn.execute(insert(subject_changes).values(
+            subject_id=subject_id, seq=1, cause="intake", enqueued_at=now - dt.timedelta(hours=1),
+            state="quarantined", attempts=attempts, next_attempt_at=now, last_error=error, failed_at=now))
+
+
+def quarantined_item(db, subject_key: str, now: dt.datetime, error: str, destination: str = "local") -> str:
+    """A publication item the bulletin could not carry."""
+    from gateway.store.publication_tables import publication_items
+
+    item_id = "itm_" + uuid.uuid4().hex[:12]
+    with db.write() as conn:
+        conn.execute(insert(publication_items).values(
+            item_id=item_id, destination=destination, source_key=f"test:{item_id}", kind="penalty",
+            subject=subject_key, fields={}, state="quarantined", created_at=now, error=error, quarantined_at=now))
+    return item_id

@@ -101,6 +101,19 @@ async function transition(entryId, action) {
 
 function render(summary) {
   document.getElementById("generated").textContent = "as of " + summary.generated_at;
+  const feed = summary.change_feed;
+  document.getElementById("feed-summary").textContent =
+    feed.pending + " pending (oldest " + age(feed.oldest_pending_age_seconds) + "), " + feed.leased +
+    " being decided, " + feed.quarantined + " set aside";
+  fill("feed-quarantined", feed.quarantined_subjects, (c, tr) => {
+    tr.dataset.subject = c.subject;
+    tr.className = "overdue";
+    return [c.subject, c.subject_name || "", c.attempts, c.last_error, c.failed_at, c.enqueued_at];
+  });
+  fill("items-quarantined", summary.publication_quarantine, (i, tr) => {
+    tr.dataset.item = i.item_id;
+    return [i.item_id, i.destination, i.kind, i.subject, i.record_uid || "", i.error, i.quarantined_at];
+  });
   fill("queues", summary.queues, (q, tr) => {
     tr.dataset.state = q.state;
     return [q.destination, q.state, q.count, age(q.oldest_age_seconds)];

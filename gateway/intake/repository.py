@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import ARRAY, Connection, String, and_, bindparam, func, select, update
 
 from gateway.store.sql import chunks, insert_ignore, insert_many
 from gateway.store.tables import (
@@ -198,22 +198,22 @@ def find_subject(conn: Connection, scheme: str, value: str) -> Any | None:
 def latest_versions(conn: Connection, agency_id: int, source_ids: Iterable[str]) -> dict[str, Any]:
     """The newest row (current or withdrawn) of each source record of one agency."""
     found: dict[str, Any] = {}
+    columns = (records.c.id, records.c.uid, records.c.source_record_id, records.c.version, records.c.status,
+               records.c.content_hash, records.c.subject_id, records.c.kind)
+    wanted = records.c.agency_id == agency_id, records.c.status.in_(("current", "withdrawn"))
+    if conn.dialect.name == "postgresql":
+        # the ids as one array joined to the table: the planner looks each up in the
+        # (agency, source id, status) index; as an IN list on a table not analysed since a
+        # large import, it scanned the agency's every row and filtered (250 ms per 900 ids
+        # with 10,000 rows, docs/notes.md)
+        for batch in chunks(sorted(set(source_ids)), 10_000):
+            ids = func.unnest(bindparam("ids", batch, type_=ARRAY(String))).table_valued("sid").render_derived("wanted")
+            q = select(*columns).join(ids, records.c.source_record_id == ids.c.sid).where(*wanted)
+            for row in conn.execute(q):
+                found[row.source_record_id] = row
+        return found
     for batch in chunks(sorted(set(source_ids))):
-        q = select(
-            records.c.id,
-            records.c.uid,
-            records.c.source_record_id,
-            records.c.version,
-            records.c.status,
-            records.c.content_hash,
-            records.c.subject_id,
-            records.c.kind,
-        ).where(
-            records.c.agency_id == agency_id,
-            records.c.source_record_id.in_(batch),
-            records.c.status.in_(("current", "withdrawn")),
-        )
-        for row in conn.execute(q):
+        for row in conn.execute(select(*columns).where(records.c.source_record_id.in_(batch), *wanted)):
             found[row.source_record_id] = row
     return found
 

@@ -8,7 +8,7 @@ profiles are spans, so "365 days" and "12 months" are both stated as data.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -52,6 +52,7 @@ class Span(_Model):
         return self._texts[1]
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the consumer shifts the same few hundred days by every span of the profile
 def _shift(day: dt.date, months: int, days: int) -> dt.date:
     if months:
         total = day.year * 12 + day.month - 1 + months

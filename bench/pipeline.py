@@ -11,6 +11,9 @@ twenty) posted to `POST /v1/records:batch` in `--batch`-sized requests, one afte
 
 Printed per database: the upload (time, rows/s, the slowest request), the time until the
 feed is empty after the last answer, rows/s end to end, standings and items written.
+Then the same number of penalty rows as one CSV file in one request (`POST /v1/records:import`,
+`--file-rows`): its time to answer against the 30 s request timeout.
+
 Targets: >= 4,000 rows/s on SQLite, >= 2,500 on PostgreSQL, at 100,000 rows; no request near
 the 30 s request timeout.
 """
@@ -142,6 +145,63 @@ def run_one(label: str, url: str, rows: list[dict], batch: int) -> dict:
             "upload_rows_per_second": len(rows) / uploaded, "standings": stored, "items": items}
 
 
+def penalties_csv(n: int) -> bytes:
+    """N penalty rows as one CSV file, headed with the data fields' codes (the decision number
+    is the source record id)."""
+    import csv
+    import io
+
+    from tests.factories import make_uscc, penalty
+
+    today = dt.date.today()
+    rows = [penalty(f"F{i}", make_uscc(60_000 + i % max(1, n // 3)),
+                    decided=(today - dt.timedelta(days=5 + i % 290)).isoformat())["data"] for i in range(n)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def run_file(label: str, url: str, n: int) -> dict:
+    """One CSV file of N rows as one request (`POST /v1/records:import`): the time to answer
+    against the 30 s request timeout, then until the feed is empty."""
+    import subprocess
+
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix="gw-pipeline-file-"))
+    env, token = prepare(url, work)
+    body = penalties_csv(n)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
+                             "run", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    try:
+        wait_listening(port, proc)
+        t0 = time.perf_counter()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=300) as client:
+            r = client.post("/v1/records:import", params={"agency": "MY-AJJ", "kind": "penalty"}, content=body,
+                            headers={"Content-Type": "text/csv"})
+        answered = time.perf_counter() - t0
+        accepted = r.json().get("counts", {}).get("accepted") if r.status_code == 200 else None
+        while counts(url)[0]:
+            time.sleep(0.2)
+        total = time.perf_counter() - t0
+    finally:
+        stop(proc)
+    return {"database": label, "rows": n, "megabytes": len(body) / 1e6, "status": r.status_code,
+            "accepted": accepted, "answer_seconds": answered, "total_seconds": total}
+
+
+def report_file(r: dict) -> None:
+    print(f"\n{r['database']}: one CSV file of {r['rows']:,} rows ({r['megabytes']:.1f} MB) as one request")
+    print(f"  answered          : HTTP {r['status']} after {r['answer_seconds']:.1f} s (the timeout is 30 s); "
+          f"{r['accepted']} rows accepted")
+    print(f"  feed empty after  : {r['total_seconds']:.1f} s from the start = {r['rows'] / r['total_seconds']:,.0f} rows/s")
+
+
 def report(r: dict, target: int) -> None:
     print(f"\n{r['database']}: {r['rows']:,} rows over HTTP to `gateway run`")
     print(f"  upload            : {r['upload_seconds']:6.1f} s  ({r['upload_rows_per_second']:,.0f} rows/s; "
@@ -158,26 +218,37 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--pg-only", action="store_true")
+    parser.add_argument("--file-rows", type=int, default=None,
+                        help="also send one CSV file of this many rows as one request (default: --rows)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     from bench._common import postgres_url, sqlite_url
 
     rows = make_rows(args.rows)
-    results = []
+    file_rows = args.file_rows if args.file_rows is not None else args.rows
+    results, files = [], []
     if not args.pg_only:
         results.append((run_one("sqlite", sqlite_url(), rows, args.batch), 4000))
+        if file_rows:
+            files.append(run_file("sqlite", sqlite_url(), file_rows))
     if not args.sqlite_only:
-        pg = postgres_url()
-        if pg:
-            url, drop = pg
-            try:
-                results.append((run_one("postgresql", url, rows, args.batch), 2500))
-            finally:
-                drop()
+        runs = [lambda url: results.append((run_one("postgresql", url, rows, args.batch), 2500))]
+        if file_rows:
+            runs.append(lambda url: files.append(run_file("postgresql", url, file_rows)))
+        for run in runs:  # each in a fresh schema
+            pg = postgres_url()
+            if pg:
+                url, drop = pg
+                try:
+                    run(url)
+                finally:
+                    drop()
     for r, target in results:
         report(r, target)
+    for r in files:
+        report_file(r)
     if args.json:
-        Path(args.json).write_text(json.dumps([r for r, _ in results], indent=1), encoding="utf-8")
+        Path(args.json).write_text(json.dumps([r for r, _ in results] + files, indent=1), encoding="utf-8")
     return 0
 
 

@@ -4,8 +4,9 @@
 
 Only the time to the first byte is bounded: once the response has started (a large
 evidence bundle streaming to a slow client) it runs to the end. A synchronous handler
-runs in a worker thread that cannot be interrupted; its transaction finishes or rolls back
-on its own, and its late answer is dropped.
+runs in a worker thread that cannot be interrupted; its late answer is dropped. A write
+that would commit after the deadline rolls back instead (`gateway.deadlines.check`), so a
+503 from an upload means nothing of it was stored.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+from gateway import deadlines
 from gateway.api.problems import PROBLEM, problem_bytes
 from gateway.errors import RequestTimeout
 
@@ -40,7 +42,9 @@ class TimeoutMiddleware:
                     deadline.reschedule(None)  # answering: the rest runs to its end
             await send(message)
 
-        # the same task, a deadline on it (no task per request)
+        # the same task, a deadline on it (no task per request); the same deadline for the
+        # handler's worker thread, which a write checks before it commits (gateway.deadlines)
+        token = deadlines.start(self.seconds)
         try:
             async with asyncio.timeout(self.seconds) as deadline:
                 await self.app(scope, receive, guarded_send)
@@ -49,6 +53,8 @@ class TimeoutMiddleware:
                 raise
             log.warning("request timed out after %.1f s: %s %s", self.seconds, scope.get("method"), scope.get("path"))
             await self._reject(send)
+        finally:
+            deadlines.reset(token)
 
     async def _reject(self, send: Any) -> None:
         body = problem_bytes(RequestTimeout(f"no answer within {self.seconds:g} s; retry later"))

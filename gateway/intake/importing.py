@@ -5,12 +5,17 @@ Used by `POST /v1/records:import` and `gateway import FILE`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import deadlines
+from gateway.errors import RequestTimeout
 from gateway.intake.files import parse_file, write_rejection_report
 from gateway.intake.service import IntakeService
+
+log = logging.getLogger("gateway.intake")
 
 
 @dataclass
@@ -73,9 +78,18 @@ def import_file(
     results: list[dict[str, Any]] = []
     batch_ids = []
     for start in range(0, len(parsed.records), chunk_size):
+        if start:  # each part commits on its own: none starts after the request's deadline
+            deadlines.check(f"the file's first {start:,} records were stored, the other "
+                            f"{len(parsed.records) - start:,} not: send the file again (a record already "
+                            "stored answers duplicate)")
         rows = parsed.records[start : start + chunk_size]
         key = f"{idempotency_key}#{start}" if idempotency_key else None
-        outcome = intake.submit(agency, [r.record for r in rows], idempotency_key=key)
+        try:
+            outcome = intake.submit(agency, [r.record for r in rows], idempotency_key=key)
+        except RequestTimeout:
+            log.warning("import past its deadline: the file's first %d records were stored, the other %d not",
+                        start, len(parsed.records) - start)
+            raise
         batch_ids.append(outcome.batch_id)
         for parsed_row, o in zip(rows, outcome.outcomes, strict=True):
             results.append({"row": parsed_row.row, **o.to_dict()})

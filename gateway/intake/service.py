@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from gateway import deadlines
 from gateway.changes import feed
 from gateway.clock import Clock
 from gateway.domain.calendar import WorkingCalendar
@@ -192,6 +193,9 @@ class IntakeService:
             result = IntakeResult(batch_id, [outcomes[i] for i in sorted(outcomes)])
             if idempotency_key:
                 repo.save_idempotent(conn, agency.id, idempotency_key, req_hash, 200, result.to_dict(), now)
+            # the client was answered 503 at the deadline: roll back, so that answer is true
+            deadlines.check(f"this batch of {len(prepared):,} records was rolled back, none stored; send it again "
+                            "(a record already stored answers duplicate), or in smaller parts")
         return result
 
     @staticmethod

@@ -214,3 +214,101 @@ def test_a_path_no_operation_answers_is_a_problem_of_the_gateway(client, path):
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"] == "urn:gateway:problem:not-found"
+
+
+def test_an_upload_answered_503_at_the_deadline_stored_nothing(db, tmp_path, clock, monkeypatch):
+    # an upload still being stored when the request timeout answers 503 used to commit later
+    # ("503 while the work goes on"); now it rolls back at the deadline: the 503 is true, and
+    # sending the same upload again stores it once
+    import time
+
+    from gateway.access.testing import headers_for, issue
+    from gateway.app import create_app
+    from gateway.bootstrap import build
+    from gateway.config import load_settings
+    from gateway.intake import repository as intake_repo
+    from gateway.store.change_tables import subject_changes
+
+    services = build(load_settings(database_url=db.url, keys_dir=tmp_path / "keys", request_timeout_seconds=0.5),
+                     db=db, clock=clock)
+    with db.write() as conn:
+        intake_repo.upsert_agency(conn, code="MY-AJJ", name="绵阳市应急管理局", region="510700", level="city",
+                                  uscc=None, now=clock.now())
+    real = intake_repo.record_identifiers_and_names
+    slow = {"on": True}
+
+    def slow_database(*args, **kwargs):  # the fault: the database is slow today
+        if slow["on"]:
+            time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_repo, "record_identifiers_and_names", slow_database)
+    recs = [penalty(f"P{i}", make_uscc(100 + i)) for i in range(50)]
+    with create_app(services).test_client(headers=headers_for(issue(services, "agency", agency="MY-AJJ"))) as c:
+        r = c.post("/v1/records:batch?agency=MY-AJJ", json={"records": recs})
+        assert r.status_code == 503 and r.json()["type"] == "urn:gateway:problem:request-timeout"
+        time.sleep(1.5)  # the handler's thread has come to its commit, and rolled back
+        assert count_records(db) == 0
+        with db.read() as conn:
+            assert conn.execute(select(func.count()).select_from(subject_changes)).scalar_one() == 0
+
+        slow["on"] = False
+        r = c.post("/v1/records:batch?agency=MY-AJJ", json={"records": recs})
+        assert r.status_code == 200 and r.json()["counts"]["accepted"] == 50
+    assert count_records(db) == 50
+
+
+def test_a_file_import_past_the_deadline_keeps_the_parts_stored_before_and_a_resend_completes_it(
+        db, tmp_path, clock, monkeypatch):
+    # a file is stored in parts of 10,000 records (here 10), each its own transaction: the
+    # parts committed before the deadline stay, none starts after it, and sending the same file
+    # again stores the rest while the stored records answer duplicate
+    import csv
+    import functools
+    import io
+    import time
+
+    from gateway.access.testing import headers_for, issue
+    from gateway.api import records as records_api
+    from gateway.app import create_app
+    from gateway.bootstrap import build
+    from gateway.config import load_settings
+    from gateway.intake import importing
+    from gateway.intake import repository as intake_repo
+
+    services = build(load_settings(database_url=db.url, keys_dir=tmp_path / "keys", request_timeout_seconds=0.5),
+                     db=db, clock=clock)
+    with db.write() as conn:
+        intake_repo.upsert_agency(conn, code="MY-AJJ", name="绵阳市应急管理局", region="510700", level="city",
+                                  uscc=None, now=clock.now())
+    monkeypatch.setattr(records_api, "import_file", functools.partial(importing.import_file, chunk_size=10))
+    real = intake_repo.record_identifiers_and_names
+    slow = {"on": True, "calls": 0}
+
+    def slow_database(*args, **kwargs):
+        slow["calls"] += 1
+        if slow["on"] and slow["calls"] == 3:
+            time.sleep(1.0)  # the third part meets a slow database: past the deadline
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_repo, "record_identifiers_and_names", slow_database)
+    rows = [penalty(f"P{i}", make_uscc(200 + i))["data"] for i in range(50)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    body = out.getvalue().encode()
+    with create_app(services).test_client(headers=headers_for(issue(services, "agency", agency="MY-AJJ"))) as c:
+        post = functools.partial(c.post, "/v1/records:import?agency=MY-AJJ&kind=penalty", content=body,
+                                 headers={"Content-Type": "text/csv"})
+        r = post()
+        assert r.status_code == 503
+        time.sleep(1.5)
+        stored = count_records(db)
+        assert stored == 20  # the two parts before; the third rolled back; the rest never started
+        slow["on"] = False
+        r = post()
+        assert r.status_code == 200
+        counts = r.json()["counts"]
+        assert counts["duplicate"] == stored and counts["accepted"] == 50 - stored
+    assert count_records(db) == 50

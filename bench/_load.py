@@ -1,6 +1,7 @@
 """Bulk loading for the query benchmarks: N subjects as the gateway holds them, fast.
 
-Each subject has one penalty record and the standing the change-feed consumer writes for it.
+Each subject has one penalty record and the decisions and standing the change-feed consumer
+writes for it.
 One template subject goes through the real path (intake, the consumer) and its stored
 standing is copied for the others with their own code and record id (same shape, same size,
 its digest recomputed); every `listed_every`-th subject also gets a violation record that
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from gateway.store.policy_tables import standings
+from gateway.store.policy_tables import decisions, standings
 from gateway.store.tables import records, subjects
 from tests.factories import make_uscc, penalty
 
@@ -59,14 +60,16 @@ def load(services: Any, n: int, *, listed_every: int = 1000, log: Any = print) -
         t_subject = conn.execute(select(subjects).where(subjects.c.key == template_code)).one()
         t_record = conn.execute(select(records).where(records.c.subject_id == t_subject.id)).one()
         t_standing = conn.execute(select(standings).where(standings.c.subject_id == t_subject.id)).one()
+        t_decision = conn.execute(select(decisions).where(decisions.c.subject_id == t_subject.id)).one()
     body_text = json.dumps(t_standing.body, ensure_ascii=False, sort_keys=True)
+    decision_text = json.dumps(t_decision.body, ensure_ascii=False, sort_keys=True)
     data_text = json.dumps(t_record.data, ensure_ascii=False, sort_keys=True)
     pg = db.dialect == "postgresql"
     with db.read() as conn:
         next_id = conn.execute(text("SELECT max(id) FROM subjects")).scalar_one() + 1
     codes = [template_code]
     for start in range(2, n + 1, CHUNK):
-        rows_s, rows_r, rows_st = [], [], []
+        rows_s, rows_r, rows_st, rows_d = [], [], [], []
         for i in range(start, min(n, start + CHUNK - 1) + 1):
             code = _code(i)
             codes.append(code)
@@ -80,7 +83,10 @@ def load(services: Any, n: int, *, listed_every: int = 1000, log: Any = print) -
                            t_record.publish_by, False, now))
             rows_st.append((sid, t_standing.profile, t_standing.as_of, False, 1,
                             hashlib.sha256(body.encode()).hexdigest(), t_standing.next_change_on, now, now, body))
-        _insert(db, pg, rows_s, rows_r, rows_st)
+            decided_body = decision_text.replace(template_code, code).replace(t_record.uid, uid)
+            rows_d.append((sid, t_decision.profile, t_decision.as_of, now, now, now,
+                           hashlib.sha256(decided_body.encode()).hexdigest(), decided_body))
+        _insert(db, pg, rows_s, rows_r, rows_st, rows_d)
         if (start // CHUNK) % 25 == 0:
             log(f"  loaded {len(codes):,} subjects ({time.perf_counter() - t0:.0f} s)")
     if pg:
@@ -92,18 +98,20 @@ def load(services: Any, n: int, *, listed_every: int = 1000, log: Any = print) -
     return {"codes": codes, "listed": listed, "load_seconds": time.perf_counter() - t0}
 
 
-def _insert(db: Any, pg: bool, rows_s: list[tuple], rows_r: list[tuple], rows_st: list[tuple]) -> None:
+def _insert(db: Any, pg: bool, rows_s: list[tuple], rows_r: list[tuple], rows_st: list[tuple],
+            rows_d: list[tuple]) -> None:
     s_cols = ("id", "key", "uscc", "category", "name", "region", "display_id", "created_at", "changed_at")
     r_cols = ("uid", "subject_id", "agency_id", "source_record_id", "kind", "version", "status", "action",
               "content_hash", "data", "region", "event_date", "publish_by", "publish_by_estimated", "received_at")
     st_cols = ("subject_id", "profile", "as_of", "restricted", "version", "digest", "next_change_on", "computed_at",
                "checked_at", "body")
+    d_cols = ("subject_id", "profile", "as_of", "computed_at", "checked_at", "subject_changed_at", "digest", "body")
     if pg:
         with db.engine.begin() as conn:
             raw = conn.connection.driver_connection
             with raw.cursor() as cur:
                 for table, cols, rows in (("subjects", s_cols, rows_s), ("records", r_cols, rows_r),
-                                          ("standings", st_cols, rows_st)):
+                                          ("standings", st_cols, rows_st), ("decisions", d_cols, rows_d)):
                     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row)
@@ -113,6 +121,8 @@ def _insert(db: Any, pg: bool, rows_s: list[tuple], rows_r: list[tuple], rows_st
         conn.execute(records.insert(), [{**dict(zip(r_cols, r, strict=True)), "data": json.loads(r[9])} for r in rows_r])
         conn.execute(standings.insert(), [{**dict(zip(st_cols, r, strict=True)), "body": json.loads(r[9])}
                                           for r in rows_st])
+        conn.execute(decisions.insert(), [{**dict(zip(d_cols, r, strict=True)), "body": json.loads(r[7])}
+                                          for r in rows_d])
 
 
 def _list(services: Any, codes: list[str]) -> None:

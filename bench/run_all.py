@@ -1,6 +1,6 @@
 """Run every benchmark in one go (`make bench`); each prints its own figures and ratios.
 
-    .venv/bin/python bench/run_all.py            # the sizes the issues name (long: ~15 min)
+    .venv/bin/python bench/run_all.py            # the sizes the issues name (long: an hour and more)
     .venv/bin/python bench/run_all.py --quick    # smaller sizes, same comparisons
 """
 
@@ -20,6 +20,7 @@ FULL = [
     ["deliver.py", "--count", "3000"],
     ["query.py", "--subjects", "1000000"],
     ["pipeline.py", "--rows", "100000"],
+    ["scale.py", "--large", "10000000"],  # PostgreSQL only; loading 10,000,000 subjects is most of the time
 ]
 QUICK = [
     ["intake.py", "--records", "5000"],
@@ -28,6 +29,7 @@ QUICK = [
     ["deliver.py", "--count", "1000"],
     ["query.py", "--subjects", "20000", "--seconds", "4"],
     ["pipeline.py", "--rows", "20000"],
+    ["scale.py", "--large", "100000", "--seconds", "4"],
 ]
 
 

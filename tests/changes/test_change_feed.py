@@ -44,6 +44,18 @@ def test_intake_puts_each_changed_subject_in_the_feed_once_with_its_records(serv
     assert stored(services)[row.subject_id].version == 1
 
 
+def test_gateway_changes_list_and_drain_show_and_decide_what_waits(services, agencies, capsys):
+    units = [make_uscc(6100 + i) for i in range(3)]
+    services.intake.submit("MY-AJJ", [penalty(f"P{i}", u) for i, u in enumerate(units)])
+    args = ["--database-url", services.db.url]
+    assert main(["changes", "list", *args]) == 0
+    out = capsys.readouterr().out
+    assert all(u in out for u in units)
+    assert main(["changes", "drain", *args]) == 0
+    assert "decided 3 subject(s); 0 failed, 0 quarantined" in capsys.readouterr().out
+    assert feed_rows(services) == {} and len(stored(services)) == 3
+
+
 def test_records_and_their_change_row_commit_together_or_not_at_all(services, agencies, monkeypatch):
     from gateway.intake import repository as intake_repo
 

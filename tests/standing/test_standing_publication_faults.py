@@ -24,7 +24,7 @@ def _destinations_file(tmp_path) -> str:  # noqa: ANN001
     return str(path)
 
 
-def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, gw, tmp_path, monkeypatch):
+def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, gw, tmp_path, monkeypatch, capsys):
     post(operator, penalty("P-GOOD", GOOD))
     # U+FFFF is no XML character: no bulletin can carry it
     post(operator, penalty("P-BAD", BAD, CF_WFSS="经查，该单位\uffff未对从业人员进行培训"))
@@ -47,3 +47,15 @@ def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, 
     assert 'gateway_publication_items_quarantined{destination="sichuan-platform"} 1.0' in metrics
     summary = operator.get("/v1/ops/summary").json()
     assert {q["destination"] for q in summary["publication_quarantine"]} == PENALTY_DESTINATIONS
+
+    # the operator's commands (docs/operator-guide.md): list them, put them back; the record is
+    # still unpublishable, so the next cycle sets them aside again and still sends the rest
+    args = ["--database-url", gw.db.url]
+    assert main(["publication", "quarantined", *args]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if BAD in line]
+    assert len(listed) == 3 and all("not an XML character" in line for line in listed)
+    assert main(["publication", "retry", "--all", *args]) == 0
+    assert "3 item(s) back to pending" in capsys.readouterr().out
+    assert main(["publication", "push", "--force", *args]) == 0
+    assert {r.state for r in items(gw, kind="penalty.publication") if r.subject == BAD} == {"quarantined"}
+    assert main(["publication", "retry", *args]) == 2  # neither --all nor an item id

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, null, select, update
 
 from gateway.domain.policy.lifecycle import IN_FORCE_STATES
 from gateway.store.change_tables import subject_changes
@@ -313,13 +313,11 @@ def standings_for_receiver(conn: Connection, subject_ids: Iterable[int], receive
     """Per subject: (restricted, body or None); the body only when a measure names `receiver`
     (most bidders are clean: their bodies are never decoded)."""
     out: dict[int, Any] = {}
-    needle = f"%,{receiver},%"
+    named = standings.c.receivers.like(f"%,{receiver},%")
+    body = case((named, standings.c.body), else_=null())  # the body travels only when it is needed
     for part in chunks(sorted(set(subject_ids))):
-        out.update({r.subject_id: (r.restricted, None) for r in conn.execute(
-            select(standings.c.subject_id, standings.c.restricted).where(standings.c.subject_id.in_(part)))})
-        for r in conn.execute(select(standings.c.subject_id, standings.c.restricted, standings.c.body)
-                              .where(standings.c.subject_id.in_(part), standings.c.receivers.like(needle))):
-            out[r.subject_id] = (r.restricted, r.body)
+        out.update({sid: (restricted, doc) for sid, restricted, doc in conn.execute(
+            select(standings.c.subject_id, standings.c.restricted, body).where(standings.c.subject_id.in_(part)))})
     return out
 
 

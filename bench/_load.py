@@ -85,7 +85,7 @@ def load(services: Any, n: int, *, listed_every: int = 1000, log: Any = print) -
                             hashlib.sha256(body.encode()).hexdigest(), t_standing.next_change_on, now, now, body))
             decided_body = decision_text.replace(template_code, code).replace(t_record.uid, uid)
             rows_d.append((sid, t_decision.profile, t_decision.as_of, now, now, now,
-                           hashlib.sha256(decided_body.encode()).hexdigest(), decided_body))
+                           hashlib.sha256(decided_body.encode()).hexdigest(), decided_body, t_decision.star_attention))
         _insert(db, pg, rows_s, rows_r, rows_st, rows_d)
         if (start // CHUNK) % 25 == 0:
             log(f"  loaded {len(codes):,} subjects ({time.perf_counter() - t0:.0f} s)")
@@ -105,7 +105,8 @@ def _insert(db: Any, pg: bool, rows_s: list[tuple], rows_r: list[tuple], rows_st
               "content_hash", "data", "region", "event_date", "publish_by", "publish_by_estimated", "received_at")
     st_cols = ("subject_id", "profile", "as_of", "restricted", "version", "digest", "next_change_on", "computed_at",
                "checked_at", "body")
-    d_cols = ("subject_id", "profile", "as_of", "computed_at", "checked_at", "subject_changed_at", "digest", "body")
+    d_cols = ("subject_id", "profile", "as_of", "computed_at", "checked_at", "subject_changed_at", "digest", "body",
+              "star_attention")
     if pg:
         with db.engine.begin() as conn:
             raw = conn.connection.driver_connection

@@ -15,6 +15,10 @@ daily job does: the indexed query for the subjects due, their change rows, and t
 deciding each (snapshot, decide, standing, publication items). Printed: the seconds, how
 many were enqueued and decided.
 
+Disk: about 7 KB per subject in PostgreSQL (the record, decision and standing bodies as JSONB,
+and their indexes): 10,000,000 subjects need some 71 GB free. Do not run it beside the test
+suite: one of its tests restarts the PostgreSQL server.
+
 Targets (issue "One truth for each subject's standing"): p99 at 10,000,000 <= 1.5 x the p99
 at 10,000; the sweep over 1,000,000 subjects with 1,000 due <= 5 s.
 """

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from gateway.store.tables import metadata
@@ -47,7 +48,11 @@ decisions = Table(
     Column("subject_changed_at", UTCDateTime, nullable=False),  # subjects.changed_at it reflects
     Column("digest", String(64), nullable=False),
     Column("body", JsonDoc, nullable=False),
+    # the latest rated year has no star, or rectification is ordered (body.stars): the sweep's
+    # report reads these few rows by index instead of every decision's JSON
+    Column("star_attention", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("subject_id", "profile"),
+    Index("ix_decisions_profile_star_attention", "profile", "star_attention"),
 )
 
 list_entries = Table(

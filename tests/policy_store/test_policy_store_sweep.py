@@ -95,3 +95,37 @@ def test_the_sweep_is_a_scheduled_job_that_decides_only_subjects_whose_day_came(
     assert "removal_windows_opened=1" in summary
     detail = client.get(f"/v1/list-entries/{uid}").json()
     assert detail["removal_window_flagged_on"] == "2026-04-17"
+
+
+def test_the_star_report_flag_is_backfilled_for_decisions_stored_before_it(tmp_path):
+    # migration 0007 flags the stored decisions whose stars call for the report (the sweep reads
+    # the flag, indexed, instead of every decision's JSON)
+    import datetime as dt
+    import json
+
+    from sqlalchemy import insert, select
+
+    from gateway.store import migrate
+    from gateway.store.db import Database
+    from gateway.store.policy_tables import decisions
+    from gateway.store.tables import subjects
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(db, "0006")
+    now = dt.datetime(2025, 6, 2, tzinfo=dt.UTC)
+    with db.write() as conn:
+        for i, stars in enumerate(({"key_monitoring": True, "rectification_ordered": False},
+                                   {"key_monitoring": False, "rectification_ordered": False},
+                                   {"key_monitoring": True, "rectification_ordered": True})):
+            sid = conn.execute(insert(subjects).values(key=f"K{i}", category="legal_person", created_at=now,
+                                                       changed_at=now).returning(subjects.c.id)).scalar_one()
+            conn.exec_driver_sql(
+                "INSERT INTO decisions (subject_id, profile, as_of, computed_at, checked_at, subject_changed_at, "
+                "digest, body) VALUES (?, 'municipal-2021', '2025-06-02', ?, ?, ?, 'd', ?)",
+                (sid, now.replace(tzinfo=None), now.replace(tzinfo=None), now.replace(tzinfo=None),
+                 json.dumps({"stars": stars})))
+    migrate.upgrade(db)
+    with db.read() as conn:
+        flags = [r[0] for r in conn.execute(select(decisions.c.star_attention).order_by(decisions.c.id))]
+    assert flags == [True, False, True]
+    db.dispose()

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -108,19 +109,25 @@ def counts(url: str) -> tuple[int, int, int]:
         engine.dispose()
 
 
-def run_one(label: str, url: str, rows: list[dict], batch: int) -> dict:
+def start_gateway(env: dict[str, str], work: Path) -> tuple[Any, int]:
+    """`gateway run` in its own process on a free loopback port, once it listens."""
     import subprocess
 
-    import httpx
-
-    work = Path(tempfile.mkdtemp(prefix="gw-pipeline-"))
-    env, token = prepare(url, work)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
                              "run", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    wait_listening(port, proc)
+    return proc, port
+
+
+def run_one(label: str, url: str, rows: list[dict], batch: int) -> dict:
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix="gw-pipeline-"))
+    env, token = prepare(url, work)
+    proc, port = start_gateway(env, work)
     try:
-        wait_listening(port, proc)
         headers = {"Authorization": f"Bearer {token}"}
         slowest = 0.0
         t0 = time.perf_counter()
@@ -166,8 +173,6 @@ def penalties_csv(n: int) -> bytes:
 def run_file(label: str, url: str, n: int) -> dict:
     """One CSV file of N rows as one request (`POST /v1/records:import`): the time to answer
     against the 30 s request timeout, then until the feed is empty."""
-    import subprocess
-
     import httpx
 
     work = Path(tempfile.mkdtemp(prefix="gw-pipeline-file-"))
@@ -176,12 +181,8 @@ def run_file(label: str, url: str, n: int) -> dict:
     # the file as one request whatever its size (the default body limit is 32 MB: a file over
     # it is refused with 413 at once, which measures nothing)
     env["GATEWAY_MAX_BODY_BYTES"] = str(max(32 * 1024 * 1024, len(body) + 1024 * 1024))
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
-                             "run", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    proc, port = start_gateway(env, work)
     try:
-        wait_listening(port, proc)
         t0 = time.perf_counter()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
                           timeout=300) as client:

@@ -61,8 +61,7 @@ def save_decision(
     row = previous if known else get_decision(conn, subject_id, profile)
     if row is None:
         write_insert_ignore(
-            conn, writes, subject_id,
-            decisions,
+            conn, writes, decisions,
             [{"subject_id": subject_id, "profile": profile, "as_of": as_of, "computed_at": now, "checked_at": now,
               "subject_changed_at": subject_changed_at, "digest": digest, "body": body,
               "star_attention": star_attention(body)}],
@@ -70,12 +69,12 @@ def save_decision(
         )
         return True
     if row.digest != digest:
-        write_update(conn, writes, subject_id, decisions, "id", row.id, {
+        write_update(conn, writes, decisions, "id", row.id, {
             "as_of": as_of, "computed_at": now, "checked_at": now, "subject_changed_at": subject_changed_at,
             "digest": digest, "body": body, "star_attention": star_attention(body)})
         return True
     if row.as_of != as_of or row.subject_changed_at != subject_changed_at:
-        write_update(conn, writes, subject_id, decisions, "id", row.id, {
+        write_update(conn, writes, decisions, "id", row.id, {
             "as_of": as_of, "checked_at": now, "subject_changed_at": subject_changed_at})
     return False
 
@@ -300,19 +299,19 @@ def save_standing(conn: Connection, *, subject_id: int, profile: str, as_of: dt.
     receivers = "".join(f",{r}" for r in sorted({m["receiver"] for m in body.get("measures", ())}))
     receivers = receivers + "," if receivers else ""
     if previous is None:
-        write_insert_ignore(conn, writes, subject_id, standings, [{
+        write_insert_ignore(conn, writes, standings, [{
             "subject_id": subject_id, "profile": profile, "as_of": as_of, "restricted": restricted, "version": 1,
             "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
             "receivers": receivers,
         }], ("subject_id",))
         return 1
     if previous.digest != digest or previous.profile != profile:
-        write_update(conn, writes, subject_id, standings, "subject_id", subject_id, {
+        write_update(conn, writes, standings, "subject_id", subject_id, {
             "profile": profile, "as_of": as_of, "restricted": restricted, "version": previous.version + 1,
             "digest": digest, "next_change_on": next_change_on, "computed_at": now, "checked_at": now, "body": body,
             "receivers": receivers})
         return previous.version + 1
-    write_update(conn, writes, subject_id, standings, "subject_id", subject_id, {
+    write_update(conn, writes, standings, "subject_id", subject_id, {
         "as_of": as_of, "next_change_on": next_change_on, "checked_at": now, "body": body})
     return previous.version
 

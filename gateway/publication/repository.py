@@ -59,7 +59,7 @@ def store_items(conn: Connection, subject_id: int | None, planned: Iterable[Plan
     ]
     rows = list({(r["destination"], r["source_key"]): r for r in rows}.values())
     if writes is not None:
-        writes.insert_ignore(subject_id, pi, rows, ("destination", "source_key"))
+        writes.insert_ignore(pi, rows, ("destination", "source_key"))
         return len(rows)
     for part in chunks(rows, 300):
         insert_ignore(conn, pi, part, ("destination", "source_key"))

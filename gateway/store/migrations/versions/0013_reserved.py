@@ -1,0 +1,19 @@
+"""Reserved: exchange database and watchlists (issue 16)
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-02 19:00:00
+"""
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -22,7 +22,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     parser = subparsers.add_parser("simulate", help="run a destination simulator (credit-china, "
                                    "enterprise-publicity, bureau) on loopback for rehearsals",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("credit-china", "enterprise-publicity", "bureau"))
+    parser.add_argument("kind", choices=("credit-china", "enterprise-publicity", "bureau", "exchange-db"))
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback)")
     parser.add_argument("--port", type=int, default=0, help="listen port (0: a free one, printed)")
     parser.add_argument("--name", help="its receiver id in receipts (letters, digits, ._:-)")
@@ -47,11 +47,47 @@ def register(subparsers) -> None:  # noqa: ANN001
                     "(key signatures by the pinned gateway certificate are always accepted)")
     ep = parser.add_argument_group("enterprise-publicity")
     ep.add_argument("--require-wsse", action="store_true", help="require a WS-Security signature by the gateway key")
+    xdb = parser.add_argument_group("exchange-db (plays the platform reading the exchange database)")
+    xdb.add_argument("--url", help="the exchange database (a SQLAlchemy URL)")
+    xdb.add_argument("--layout-file", type=Path, help="table/column names (YAML, as the destination's layout)")
+    xdb.add_argument("--once", action="store_true", help="one pass, print the counts, exit")
+    xdb.add_argument("--interval", type=float, default=2.0, help="seconds between passes (default 2)")
+    xdb.add_argument("--slow-seconds", type=float, default=0.0, help="a slow reader: hold each row this long")
+    xdb.add_argument("--lock-seconds", type=float, default=0.0, help="lock the tables this long before each pass")
+    xdb.add_argument("--duplicate-feedback", action="store_true", help="write every verdict row twice")
     faults.add_arguments(parser)
     parser.set_defaults(func=_simulate)
 
 
+def _simulate_exchange_db(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    import time
+
+    from adapters.exchange_db.adapter import engine_for
+    from adapters.exchange_db.layout import Layout
+    from adapters.exchange_db.simulator import Faults, process
+
+    if not args.url:
+        print("gateway simulate exchange-db: --url is required", file=sys.stderr)
+        return EXIT_USAGE
+    layout = Layout.from_options({"layout_file": args.layout_file} if args.layout_file else {})
+    reject = {i for i in (args.reject_items or "").split(",") if i and not i.replace(".", "").isdigit()}
+    fault = Faults(slow=args.slow_seconds, reject=reject, lock=args.lock_seconds, duplicate=args.duplicate_feedback)
+    engine = engine_for(args.url)
+    try:
+        while True:
+            print(json.dumps(process(engine, layout, fault)), flush=True)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    finally:
+        engine.dispose()
+
+
 def _simulate(args: argparse.Namespace) -> int:
+    if args.kind == "exchange-db":
+        return _simulate_exchange_db(args)
     from adapters._sim import faults
     from adapters._sim.http import serve_forever
     from adapters._sim.launch import SimulatorOptions, build

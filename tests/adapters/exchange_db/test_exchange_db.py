@@ -91,3 +91,29 @@ def test_exchange_db_locked_table_is_a_retryable_timeout(exchange, gateway_key):
     finally:
         holder.join()
     assert result.status is PushStatus.TIMEOUT and result.status.retryable, result
+
+
+def test_gateway_simulate_exchange_db_writes_feedback(exchange, gateway_key, gateway_keyring):
+    import subprocess
+    import sys
+
+    import yaml
+
+    dest, engine, layout = exchange
+    signed = signed_bulletin(gateway_key, [penalty_item("it-a"), penalty_item("it-b")])
+    d = delivery(signed)
+    asyncio.run(dest.push(d))
+    layout_file = os.path.join(os.path.dirname(engine.url.database or "") if engine.dialect.name == "sqlite"
+                               else os.environ.get("TMPDIR", "/tmp"), f"{layout.table_prefix}layout.yaml")
+    with open(layout_file, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(layout.model_dump(), fh, allow_unicode=True)
+    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "gateway"), "simulate", "exchange-db", "--once",
+                          "--url", engine.url.render_as_string(hide_password=False), "--layout-file", layout_file,
+                          "--reject-items", "it-b", "--duplicate-feedback"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert '"read": 2, "accepted": 1, "rejected": 1' in out.stdout
+    receipt = asyncio.run(dest.query_receipt(d.delivery_id, d.bulletin_id))
+    verified = verify_for_delivery(receipt, _trust(gateway_keyring), signed, delivery_id=d.delivery_id,
+                                   bulletin_id=d.bulletin_id)
+    assert {o.item_id: str(o.status) for o in verified.outcomes} == {"it-a": "accepted", "it-b": "rejected"}

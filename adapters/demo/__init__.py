@@ -87,6 +87,8 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         print_rejected(services, out)
         open_states = {"pending", "sending", "retry_wait", "awaiting_receipt"}
         unsettled = sum(n for r in rows for s, n in r["states"].items() if s in open_states)
+        if env.exchange is not None:
+            out(env.exchange.summary())
         out("\nsimulator stats: " + "; ".join(f"{n}: {s.receiver.stats['applied']} applied, "
                                             f"{s.receiver.stats['duplicates']} dup" for n, (s, _) in env.simulators.items()))
         return 0 if unsettled == 0 else 1

@@ -79,8 +79,11 @@ class DemoEnvironment:
     destinations_file: Path
     registry: Any
     simulators: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name → (Simulator, ServerThread)
+    exchange: Any = None  # adapters.demo.exchange_db.Platform
 
     def stop(self) -> None:
+        if self.exchange is not None:
+            self.exchange.stop()
         for sim, server in self.simulators.values():
             server.stop()
             sim.receiver.store.close()
@@ -115,6 +118,8 @@ def start_environment(var_dir: Path, gateway_keys_dir: Path, *, fresh: bool = Tr
         destinations[name] = {"adapter": ADAPTERS[kind], **COMMON, **{k: v for k, v in body.items() if k != "options"},
                               "options": options, "trust": str(sim.certificate)}
     env.destinations_file.parent.mkdir(parents=True, exist_ok=True)
+    from adapters.demo import exchange_db
+    env.exchange = exchange_db.Platform(exchange_db.add_destination(destinations, var_dir, gateway_keys_dir, COMMON))
     header = "# Written by `gateway demo`: destinations pointing at the loopback simulators.\n"
     env.destinations_file.write_text(header + yaml.safe_dump({"destinations": destinations}, allow_unicode=True,
                                                              sort_keys=False), encoding="utf-8")

@@ -26,7 +26,8 @@ def test_the_demo_delivers_to_every_destination_kind_with_receipts(tmp_path, gat
     summary = {line.split()[0]: line for line in block}
     for name, adapter in (("credit-china", "credit_china"), ("credit-china-sichuan", "credit_china"),
                           ("enterprise-publicity", "enterprise_publicity"), ("mianyang-land", "bureaus"),
-                          ("mianyang-bank", "bureaus"), ("sichuan-insurer", "bureaus")):
+                          ("mianyang-bank", "bureaus"), ("sichuan-insurer", "bureaus"),
+                          ("exchange-db", "exchange_db")):
         assert adapter in summary[name]
         assert "acknowledged" in summary[name] or "rejected" in summary[name], summary[name]
         assert "pending" not in summary[name] and "dead" not in summary[name]
@@ -35,7 +36,10 @@ def test_the_demo_delivers_to_every_destination_kind_with_receipts(tmp_path, gat
     assert "total: 17 accepted, 0 duplicate, 5 rejected" in text
     written = yaml.safe_load((tmp_path / "demo" / "destinations.yaml").read_text(encoding="utf-8"))
     assert {d["adapter"] for d in written["destinations"].values()} == {
-        "adapters.credit_china:factory", "adapters.enterprise_publicity:factory", "adapters.bureaus:factory"}
+        "adapters.credit_china:factory", "adapters.enterprise_publicity:factory", "adapters.bureaus:factory",
+        "adapters.exchange_db:factory"}
+    exchange = next(line for line in all_lines if line.startswith("exchange-db: "))
+    assert "rows written" in exchange and " 0 rows" not in exchange and "accepted" in exchange, exchange
 
 
 def test_the_demo_lists_the_mine_for_joint_punishment_and_the_chemical_company_for_incentive(tmp_path, gateway_key):

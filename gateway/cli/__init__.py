@@ -16,6 +16,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
@@ -42,9 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # connexion 3 imports starlette.testclient, which warns about httpx on every command; the
+    # gateway never uses that client outside the tests (docs/notes.md)
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient` is deprecated")
     from pydantic import ValidationError
 
     from gateway.config import ConfigError
+    from gateway.errors import GatewayError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ValidationError as exc:  # settings built from flags
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except GatewayError as exc:  # a use case refused: its detail, one line
+        print(f"gateway {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -65,7 +65,12 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     if existing is not None:
         conn.execute(update(receipts).where(r.id == existing.id)
                      .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-        return StoredReceipt(existing.id, delivery_id, verified is not None, True, None, error)
+        state = None
+        if verified is not None:  # the replayed answer settles a requeued delivery's new sequence
+            state = state_for(verified.outcomes)
+            if not outbox.set_receipt_state(conn, delivery_id=delivery_id, state=state, now=now):
+                state = None
+        return StoredReceipt(existing.id, delivery_id, verified is not None, True, state, error)
     delivery = conn.execute(select(deliveries.c.state).where(deliveries.c.delivery_id == delivery_id)).first()
     if delivery is None:
         raise UnknownDelivery(delivery_id)
@@ -182,6 +187,7 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             settled.add(row.delivery_id)
     out: dict[str, str | None] = {}
     fresh: list[tuple[SyncReceipt, str]] = []
+    by_state: dict[str, list[str]] = {}
     for e in entries:
         digest = content_hash(e.data)
         keys = {(e.delivery_id, digest), (e.delivery_id, "id:" + e.verified.receipt_id)}
@@ -189,11 +195,17 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             conn.execute(update(receipts).where(r.delivery_id == e.delivery_id,
                                                 or_(r.content_hash == digest, r.receipt_id == e.verified.receipt_id))
                          .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-            out[e.delivery_id] = None
+            # a replayed receipt is still the destination's answer to this send: after a
+            # requeue it settles the new attempt sequence (else the lease would just expire)
+            state = None if e.delivery_id in settled else state_for(e.verified.outcomes)
+            if state is not None:
+                by_state.setdefault(state, []).append(e.delivery_id)
+            out[e.delivery_id] = state
             continue
         seen |= keys
         fresh.append((e, digest))
     if not fresh:
+        _settle(conn, by_state, now)
         return out
     pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
         {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
@@ -208,7 +220,6 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     ]
     for part in chunks(items, 150):
         conn.execute(insert(receipt_items), part)
-    by_state: dict[str, list[str]] = {}
     for e, _ in fresh:
         if e.delivery_id in settled:
             out[e.delivery_id] = None
@@ -216,6 +227,12 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             state = state_for(e.verified.outcomes)
             by_state.setdefault(state, []).append(e.delivery_id)
             out[e.delivery_id] = state
+    _settle(conn, by_state, now)
+    return out
+
+
+def _settle(conn: Connection, by_state: dict[str, list[str]], now: dt.datetime) -> None:
+    d = deliveries.c
     for state, dids in by_state.items():
         for part in chunks(dids):
             conn.execute(
@@ -224,4 +241,3 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
                 .values(state=state, lease_owner=None, lease_expires_at=None, acknowledged_at=now, updated_at=now,
                         receipt_overdue=False, sent_at=func.coalesce(d.sent_at, now), last_error=None)
             )
-    return out

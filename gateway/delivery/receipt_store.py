@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from gateway.store.delivery_tables import bulletin_items, deliveries, receipt_it
 from gateway.store.sql import chunks
 from gateway.store.tables import agencies, records
 
+log = logging.getLogger(__name__)
 SETTLED = frozenset({State.ACKNOWLEDGED, State.PARTIALLY_REJECTED, State.REJECTED})
 
 
@@ -75,6 +77,10 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     if delivery is None:
         raise UnknownDelivery(delivery_id)
     settled_already = delivery.state in SETTLED
+    if settled_already and verified is not None and _differs(conn, delivery_id, verified.outcomes):
+        error = CONFLICT  # kept as evidence, never applied (item_outcomes skips it)
+        log.warning("conflicting receipt %s for settled delivery %s kept, not applied", verified.receipt_id,
+                    delivery_id)
     pk = conn.execute(insert(receipts).values(
         delivery_id=delivery_id, receipt_id=verified.receipt_id if verified else None, received_at=now,
         signed=data, content_hash=digest, verified=verified is not None, duplicate=settled_already and verified is not None,
@@ -98,18 +104,28 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     return StoredReceipt(pk, delivery_id, True, False, state)
 
 
+CONFLICT = ("conflict: the delivery was already settled by an earlier signed receipt with other outcomes; "
+            "kept, not applied")
+
+
+def _differs(conn: Connection, delivery_id: str, outcomes: Sequence) -> bool:
+    current = {o.item_id: str(o.status) for o in item_outcomes(conn, delivery_id)}
+    return current != {o.item_id: str(o.status) for o in outcomes}
+
+
 def receipts_of(conn: Connection, delivery_id: str) -> list:
     r = receipts.c
     return conn.execute(select(receipts).where(r.delivery_id == delivery_id).order_by(r.id)).all()
 
 
 def item_outcomes(conn: Connection, delivery_id: str) -> list:
-    """Per-item outcomes from the verified receipts of a delivery (latest receipt wins)."""
+    """Per-item outcomes from the verified receipts of a delivery that were applied (latest
+    wins: after a requeue the new sequence's receipt; a conflicting one is never applied)."""
     ri, r = receipt_items.c, receipts.c
     rows = conn.execute(
         select(ri.item_id, ri.status, ri.code, ri.message, ri.receipt_pk)
         .join(receipts, r.id == ri.receipt_pk)
-        .where(ri.delivery_id == delivery_id, r.verified.is_(True))
+        .where(ri.delivery_id == delivery_id, r.verified.is_(True), r.error.is_(None))
         .order_by(ri.receipt_pk)
     ).all()
     latest = {row.item_id: row for row in rows}
@@ -210,7 +226,8 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
         {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
          "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
-         "error": None, "channel": "sync"}
+         "error": CONFLICT if e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)
+         else None, "channel": "sync"}
         for e, digest in fresh
     ]).all()
     items = [

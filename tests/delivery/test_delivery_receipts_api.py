@@ -229,3 +229,4 @@ def test_a_conflicting_second_signed_receipt_is_kept_as_a_conflict_and_overwrite
     assert [i["outcome"] for i in body["items"]] == ["accepted", "accepted"]
     conflict = [r for r in body["receipts"] if r["receipt_id"] == "r-2"]
     assert conflict and conflict[0]["error"].startswith("conflict:")
+    assert 'gateway_receipt_conflicts{destination="local"} 1.0' in api.get("/metrics").text

@@ -10,8 +10,12 @@ holding a lease; every attempt is recorded; the results move the delivery on:
                        ├─transient failure→ retry_wait ─(due)→ claimed again
                        ├─4xx validation→ rejected
                        └─policy gives up→ dead
-    an expired lease (worker killed) → pending (`reap_expired_leases`)
-    operator requeue: dead | rejected | partially_rejected → pending, attempts reset
+    an expired lease (worker killed) → pending, or dead once max_attempts are used up
+        (`reap_expired_leases`: a lease-expired attempt counts like any other)
+    operator requeue: dead | rejected | partially_rejected → pending, attempts reset; the
+        destination's answer to the next send settles it, a replayed receipt included
+    a verified receipt settles any unsettled delivery (pending, sending, awaiting_receipt,
+        retry_wait); acknowledged is final, the other final states only requeue leads out of
 
 The claim (PostgreSQL):
 
@@ -34,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
@@ -182,19 +186,34 @@ def signed_bulletins(conn: Connection, bulletin_ids: Iterable[str]) -> dict[str,
     return out
 
 
-def reap_expired_leases(conn: Connection, now: dt.datetime) -> list[str]:
-    """Return deliveries whose lease expired (their worker died or hung) to `pending`.
+def reap_expired_leases(conn: Connection, now: dt.datetime,
+                        max_attempts: Mapping[str, int] | None = None) -> list[str]:
+    """Settle deliveries whose lease expired (their worker died or hung mid-send).
 
-    The attempt that was in flight is recorded as `lease_expired`; it may or may not have
-    reached the destination, which de-duplicates by delivery id.
+    The attempt that was in flight is recorded as `lease_expired` and counts like any other:
+    a delivery whose destination's `max_attempts` (from `max_attempts`, by destination) is
+    used up ends `dead` with the reason; the others go back to `pending`, due now. The send
+    may or may not have reached the destination; its answer to the next send (a replayed
+    receipt included) settles the delivery.
     """
     d = deliveries.c
-    rows = conn.execute(
+    expired = and_(d.state == State.SENDING, d.lease_expires_at < now)
+    rows: list = []
+    for destination, limit in (max_attempts or {}).items():
+        rows += conn.execute(
+            update(deliveries)
+            .where(expired, d.destination == destination, d.attempts >= limit)
+            .values(state=State.DEAD, lease_owner=None, lease_expires_at=None, updated_at=now,
+                    last_error=f"gave up after {limit} attempts (max_attempts={limit}); last error: lease expired: "
+                               "the worker sending it stopped or hung")
+            .returning(d.delivery_id, d.attempts)
+        ).all()
+    rows += conn.execute(
         update(deliveries)
-        .where(d.state == State.SENDING, d.lease_expires_at < now)
+        .where(expired)
         .values(state=State.PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now,
                 last_error="lease expired: the worker sending it stopped or hung")
-        .returning(d.delivery_id, d.attempts, d.lease_owner)
+        .returning(d.delivery_id, d.attempts)
     ).all()
     if rows:
         conn.execute(insert(delivery_attempts), [

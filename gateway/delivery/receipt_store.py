@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from gateway.store.delivery_tables import bulletin_items, deliveries, receipt_it
 from gateway.store.sql import chunks
 from gateway.store.tables import agencies, records
 
+log = logging.getLogger(__name__)
 SETTLED = frozenset({State.ACKNOWLEDGED, State.PARTIALLY_REJECTED, State.REJECTED})
 
 
@@ -65,11 +67,20 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     if existing is not None:
         conn.execute(update(receipts).where(r.id == existing.id)
                      .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-        return StoredReceipt(existing.id, delivery_id, verified is not None, True, None, error)
+        state = None
+        if verified is not None:  # the replayed answer settles a requeued delivery's new sequence
+            state = state_for(verified.outcomes)
+            if not outbox.set_receipt_state(conn, delivery_id=delivery_id, state=state, now=now):
+                state = None
+        return StoredReceipt(existing.id, delivery_id, verified is not None, True, state, error)
     delivery = conn.execute(select(deliveries.c.state).where(deliveries.c.delivery_id == delivery_id)).first()
     if delivery is None:
         raise UnknownDelivery(delivery_id)
     settled_already = delivery.state in SETTLED
+    if settled_already and verified is not None and _differs(conn, delivery_id, verified.outcomes):
+        error = CONFLICT  # kept as evidence, never applied (item_outcomes skips it)
+        log.warning("conflicting receipt %s for settled delivery %s kept, not applied", verified.receipt_id,
+                    delivery_id)
     pk = conn.execute(insert(receipts).values(
         delivery_id=delivery_id, receipt_id=verified.receipt_id if verified else None, received_at=now,
         signed=data, content_hash=digest, verified=verified is not None, duplicate=settled_already and verified is not None,
@@ -93,18 +104,28 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     return StoredReceipt(pk, delivery_id, True, False, state)
 
 
+CONFLICT = ("conflict: the delivery was already settled by an earlier signed receipt with other outcomes; "
+            "kept, not applied")
+
+
+def _differs(conn: Connection, delivery_id: str, outcomes: Sequence) -> bool:
+    current = {o.item_id: str(o.status) for o in item_outcomes(conn, delivery_id)}
+    return current != {o.item_id: str(o.status) for o in outcomes}
+
+
 def receipts_of(conn: Connection, delivery_id: str) -> list:
     r = receipts.c
     return conn.execute(select(receipts).where(r.delivery_id == delivery_id).order_by(r.id)).all()
 
 
 def item_outcomes(conn: Connection, delivery_id: str) -> list:
-    """Per-item outcomes from the verified receipts of a delivery (latest receipt wins)."""
+    """Per-item outcomes from the verified receipts of a delivery that were applied (latest
+    wins: after a requeue the new sequence's receipt; a conflicting one is never applied)."""
     ri, r = receipt_items.c, receipts.c
     rows = conn.execute(
         select(ri.item_id, ri.status, ri.code, ri.message, ri.receipt_pk)
         .join(receipts, r.id == ri.receipt_pk)
-        .where(ri.delivery_id == delivery_id, r.verified.is_(True))
+        .where(ri.delivery_id == delivery_id, r.verified.is_(True), r.error.is_(None))
         .order_by(ri.receipt_pk)
     ).all()
     latest = {row.item_id: row for row in rows}
@@ -182,6 +203,7 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             settled.add(row.delivery_id)
     out: dict[str, str | None] = {}
     fresh: list[tuple[SyncReceipt, str]] = []
+    by_state: dict[str, list[str]] = {}
     for e in entries:
         digest = content_hash(e.data)
         keys = {(e.delivery_id, digest), (e.delivery_id, "id:" + e.verified.receipt_id)}
@@ -189,16 +211,23 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             conn.execute(update(receipts).where(r.delivery_id == e.delivery_id,
                                                 or_(r.content_hash == digest, r.receipt_id == e.verified.receipt_id))
                          .values(duplicate=True, duplicate_count=r.duplicate_count + 1))
-            out[e.delivery_id] = None
+            # a replayed receipt is still the destination's answer to this send: after a
+            # requeue it settles the new attempt sequence (else the lease would just expire)
+            state = None if e.delivery_id in settled else state_for(e.verified.outcomes)
+            if state is not None:
+                by_state.setdefault(state, []).append(e.delivery_id)
+            out[e.delivery_id] = state
             continue
         seen |= keys
         fresh.append((e, digest))
     if not fresh:
+        _settle(conn, by_state, now)
         return out
     pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
         {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
          "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
-         "error": None, "channel": "sync"}
+         "error": CONFLICT if e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)
+         else None, "channel": "sync"}
         for e, digest in fresh
     ]).all()
     items = [
@@ -208,7 +237,6 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     ]
     for part in chunks(items, 150):
         conn.execute(insert(receipt_items), part)
-    by_state: dict[str, list[str]] = {}
     for e, _ in fresh:
         if e.delivery_id in settled:
             out[e.delivery_id] = None
@@ -216,6 +244,12 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             state = state_for(e.verified.outcomes)
             by_state.setdefault(state, []).append(e.delivery_id)
             out[e.delivery_id] = state
+    _settle(conn, by_state, now)
+    return out
+
+
+def _settle(conn: Connection, by_state: dict[str, list[str]], now: dt.datetime) -> None:
+    d = deliveries.c
     for state, dids in by_state.items():
         for part in chunks(dids):
             conn.execute(
@@ -224,4 +258,3 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
                 .values(state=state, lease_owner=None, lease_expires_at=None, acknowledged_at=now, updated_at=now,
                         receipt_overdue=False, sent_at=func.coalesce(d.sent_at, now), last_error=None)
             )
-    return out

@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, literal, select
 
 from gateway.delivery.outbox import State
-from gateway.store.delivery_tables import bulletin_items, deliveries, delivery_attempts, receipt_items
+from gateway.store.delivery_tables import (
+    bulletin_items,
+    deliveries,
+    delivery_attempts,
+    receipt_items,
+    receipts,
+)
 from gateway.store.tables import agencies, records
 
 QUEUED_STATES = (State.PENDING, State.RETRY_WAIT, State.SENDING)
@@ -136,6 +142,14 @@ def send_latency(conn: Connection) -> dict[str, tuple[list[int], int, float]]:
         .group_by(d.destination)
     ).all()
     return {r[0]: ([int(v or 0) for v in r[3:]], int(r[1]), float(r[2] or 0.0)) for r in rows}
+
+
+def receipt_conflicts(conn: Connection) -> dict[str, int]:
+    """Signed receipts kept as conflicts (a settled delivery answered again with other outcomes), by destination."""
+    r, d = receipts.c, deliveries.c
+    rows = conn.execute(select(d.destination, func.count()).join(deliveries, d.delivery_id == r.delivery_id)
+                        .where(r.verified.is_(True), r.error.like("conflict:%")).group_by(d.destination))
+    return {destination: n for destination, n in rows}
 
 
 def rejected_by_agency(conn: Connection) -> list[dict[str, Any]]:

@@ -172,14 +172,20 @@ class Worker:
                 waits.append(lane.bucket.wait_time())
         return max(0.001, min(waits))
 
+    async def reap(self) -> list[str]:
+        """Settle expired leases: back to pending, or dead once the destination's max_attempts are used."""
+        limits = {name: self._lane(name).retry.max_attempts for name in self.registry.names()}
+        reaped = await self._db(self._write(lambda c: outbox.reap_expired_leases(c, self.now(), limits)))
+        if reaped:
+            self.counters["reaped"] += len(reaped)
+            log.info("worker %s: %d expired leases settled", self.worker_id, len(reaped))
+        return reaped
+
     async def _tick(self) -> bool:
         mono = time.monotonic()
         if mono - self._last_reap >= self.reap_interval:
             self._last_reap = mono
-            reaped = await self._db(self._write(lambda c: outbox.reap_expired_leases(c, self.now())))
-            if reaped:
-                self.counters["reaped"] += len(reaped)
-                log.info("worker %s: %d expired leases returned to pending", self.worker_id, len(reaped))
+            await self.reap()
         states = await self._db(self._read(breaker_store.load_all))
         claimed_any = False
         for name in self.registry.names():

@@ -108,6 +108,7 @@ class DatabaseCollector(Collector):
             timeliness = publication_repo.timeliness(conn, now)
             entries = policy_repo.entry_counts(conn)
             rejected = reports.rejected_by_agency(conn)
+            conflicts = reports.receipt_conflicts(conn)
             changes = feed.stats(conn, now)
             items = publication_repo.item_counts(conn)
             standings, restricted = policy_repo.standing_counts(conn)
@@ -146,6 +147,13 @@ class DatabaseCollector(Collector):
             buckets = [(str(b), c) for b, c in zip(reports.SEND_BUCKETS, cumulative, strict=True)]
             hist.add_metric([destination], buckets + [("+Inf", count)], total)
         yield hist
+
+        conflicted = GaugeMetricFamily("gateway_receipt_conflicts",
+                                       "signed receipts that contradict the one that settled their delivery (kept, "
+                                       "not applied)", labels=["destination"])
+        for destination in sorted(set(seen) | set(conflicts)):
+            conflicted.add_metric([destination], conflicts.get(destination, 0))
+        yield conflicted
 
         awaiting = GaugeMetricFamily("gateway_receipts_awaiting", "deliveries awaiting a receipt",
                                      labels=["destination"])

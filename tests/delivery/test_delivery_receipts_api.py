@@ -214,3 +214,19 @@ def test_cli_lists_shows_and_requeues(services, db, keys_dir, clock, capsys):
     assert '"state": "pending"' in capsys.readouterr().out
     assert main(["deliveries", "requeue", did, *args]) == 1
     assert "not requeued (pending)" in capsys.readouterr().out
+
+
+def test_a_conflicting_second_signed_receipt_is_kept_as_a_conflict_and_overwrites_nothing(api, db, keys_dir, clock):
+    did, bid, signed = _sent(db, keys_dir, clock)
+    accepted = [ItemOutcome(f"{bid}-i0", "accepted"), ItemOutcome(f"{bid}-i1", "accepted")]
+    first = _receipt(keys_dir, signed, did, bid, accepted, receipt_id="r-1")
+    assert api.post("/v1/receipts", content=first, headers={"Content-Type": "application/xml"}).status_code == 201
+    flipped = _receipt(keys_dir, signed, did, bid, [ItemOutcome(f"{bid}-i0", "rejected", "E1"),
+                                                   ItemOutcome(f"{bid}-i1", "rejected", "E1")], receipt_id="r-2")
+    api.post("/v1/receipts", content=flipped, headers={"Content-Type": "application/xml"})
+    body = api.get(f"/v1/deliveries/{did}").json()
+    assert body["state"] == "acknowledged"
+    assert [i["outcome"] for i in body["items"]] == ["accepted", "accepted"]
+    conflict = [r for r in body["receipts"] if r["receipt_id"] == "r-2"]
+    assert conflict and conflict[0]["error"].startswith("conflict:")
+    assert 'gateway_receipt_conflicts{destination="local"} 1.0' in api.get("/metrics").text

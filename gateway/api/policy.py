@@ -2,7 +2,8 @@
 `GET /v1/list-entries/{entry_id}`, `POST /v1/list-entries/{entry_id}/transitions`,
 `POST /v1/incentive-applications`. Thin: parse, call the policy service, shape the answer.
 
-The acting person is the `actor` of the body (default `operator`).
+The actor of every step is the authenticated credential (`key:<key id>`, 谁提供、谁负责),
+never a field of the body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from gateway.api.problems import json_response
 from gateway.api.subjects import subject_or_404
 from gateway.errors import BadRequest
 
-DEFAULT_ACTOR = "operator"
+
+def _actor() -> str:
+    """Who acts: the credential that authenticated this request."""
+    from connexion.context import context
+
+    return f"key:{context['token_info']['principal'].key_id}"
 
 
 def _subject(given: str):  # noqa: ANN202
@@ -67,12 +73,12 @@ def get_entry(entry_id: str) -> Any:
 
 
 def post_transition(entry_id: str, body: dict) -> Any:
-    result = services().policy.transition(entry_id, body["action"], body.get("actor") or DEFAULT_ACTOR,
-                                          body.get("note"), bool(body.get("fraud", False)))
+    result = services().policy.transition(entry_id, body["action"], _actor(), body.get("note"),
+                                          bool(body.get("fraud", False)), body.get("argument"))
     return json_response(result.to_dict())
 
 
 def post_incentive_application(body: dict) -> Any:
     subject = _subject(body["uscc"])
-    entry = services().policy.apply_incentive(subject.id, body.get("actor") or DEFAULT_ACTOR, body.get("note"))
+    entry = services().policy.apply_incentive(subject.id, _actor(), body.get("note"))
     return json_response(entry, 201)

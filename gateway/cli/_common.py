@@ -32,3 +32,14 @@ def services_from(args: argparse.Namespace, *, migrate_if_embedded: bool = True)
 
         migrate.upgrade(services.db)
     return services
+
+
+def os_actor() -> str:
+    """The actor of a step taken from the command line: the operating-system user, `os:<name>`."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+        name = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"os:{name}"

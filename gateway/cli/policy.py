@@ -5,7 +5,7 @@
     gateway policy sweep [--date 2026-06-02]    expire entries, flag windows, report overdue items
     gateway list-entries list [--list blacklist] [--state published] [--region 5107] [--json]
     gateway list-entries show ENTRY_ID
-    gateway list-entries transition ENTRY_ID ACTION [--actor NAME] [--note TEXT] [--fraud]
+    gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, os_actor, services_from
 
 ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
            "request-removal", "remove", "expire", "revoke", "review",
@@ -56,7 +56,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr = esub.add_parser("transition", help="one step of the entry's procedure")
     tr.add_argument("entry_id")
     tr.add_argument("action", choices=ACTIONS)
-    tr.add_argument("--actor", default="operator")
+    tr.add_argument("--argument", choices=("waived", "rejected"),
+                    help="confirm: the subject waived its argument, or its argument was not accepted")
     tr.add_argument("--note")
     tr.add_argument("--fraud", action="store_true", help="revoking an incentive obtained by fraud")
     add_config_option(tr)
@@ -141,7 +142,8 @@ def _transition(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
 
     try:
-        result = services_from(args).policy.transition(args.entry_id, args.action, args.actor, args.note, args.fraud)
+        result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
+                                                       args.argument)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS

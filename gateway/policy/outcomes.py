@@ -51,6 +51,19 @@ class RemovalWindowNotOpen(PolicyError):
     status, slug, title = 409, "removal-window-not-open", "The removal window is not open"
 
 
+class RemovalWindowClosed(PolicyError):
+    """Removal is never applied for on or after the expiry day (`001` §三(四)1(4)): the entry expires."""
+
+    status, slug, title = 409, "removal-window-closed", "The removal window has closed"
+
+
+class ArgumentPeriodOpen(PolicyError):
+    """Confirmation waits until the argument period has ended (`001` §三(四)1(2)), unless the
+    subject's waiver or the outcome of its argument is recorded (`argument`)."""
+
+    status, slug, title = 409, "argument-period-open", "The subject's argument period has not ended"
+
+
 class NotEligible(PolicyError):
     """An incentive application from a subject that does not meet all six conditions (§5)."""
 

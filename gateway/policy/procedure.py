@@ -34,7 +34,7 @@ from gateway.domain.policy.lifecycle import (
 from gateway.domain.policy.periods import add_working_days
 from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.policy import repository as repo
-from gateway.policy.outcomes import SYSTEM, RemovalWindowNotOpen
+from gateway.policy.outcomes import SYSTEM, ArgumentPeriodOpen, RemovalWindowClosed, RemovalWindowNotOpen
 from gateway.policy.profiles import load_profile
 
 log = logging.getLogger("gateway.policy")
@@ -80,6 +80,7 @@ def apply_transition(
     note: str | None = None,
     fraud: bool = False,
     by_system: bool = False,
+    argument: str | None = None,
 ) -> Applied:
     """Carry out `action` on the entry `row` (raises IllegalTransition, RemovalWindowNotOpen)."""
     today = china_day(now)
@@ -94,6 +95,10 @@ def apply_transition(
         deadline = add_working_days(calendar, today, argument_window_days)
         values.update(notified_at=now, argument_deadline=deadline.date)
         detail["argument_deadline"] = deadline.date.isoformat()
+    elif step.action == Action.CONFIRM:
+        check_argument_period(row, today, argument)
+        if argument:
+            detail["argument"] = argument
     elif step.action == Action.PUBLISH:
         values.update(_period_values(row.list_kind, today, own, calendar, detail))
     elif step.action == Action.REQUEST_REMOVAL:
@@ -122,7 +127,25 @@ def _period_values(list_kind: str, day: dt.date, profile: Profile, calendar: Wor
             "early_removal_from": period.early_removal_from, "reapply_from": period.reapply_from}
 
 
+ARGUMENT_OUTCOMES = ("waived", "rejected")  # 放弃陈述申辩 / 申辩理由不成立 (accepted: `drop`)
+
+
+def check_argument_period(row: Any, today: dt.date, argument: str | None) -> None:
+    """Confirmation only after the last day of the argument period, unless the subject waived
+    it or the outcome of its argument is recorded (`001` §三(四)1(2))."""
+    if argument is not None and argument not in ARGUMENT_OUTCOMES:
+        raise ValueError(f"argument must be one of {', '.join(ARGUMENT_OUTCOMES)}")
+    if argument is None and row.argument_deadline is not None and today <= row.argument_deadline:
+        raise ArgumentPeriodOpen(
+            f"the subject may argue until {row.argument_deadline.isoformat()}; confirm from the next day, "
+            "or record its waiver or the outcome of its argument (argument: waived | rejected)",
+            entry=row.uid, argument_deadline=row.argument_deadline.isoformat())
+
+
 def check_removal_window(row: Any, today: dt.date) -> None:
+    if row.expires_on is not None and today >= row.expires_on:
+        raise RemovalWindowClosed(f"the listing expires on {row.expires_on.isoformat()}; removal is no longer "
+                                  "applied for", entry=row.uid, expires_on=row.expires_on.isoformat())
     opens = [d for d in (row.removal_window_opens_on, row.early_removal_from) if d is not None]
     if opens and today < min(opens):
         first = min(opens)

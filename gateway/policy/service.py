@@ -175,8 +175,8 @@ class PolicyService:
             feed.enqueue(conn, [subject_id], now, "application")
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
-    def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False
-                   ) -> TransitionResult:
+    def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
+                   argument: str | None = None) -> TransitionResult:
         """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow."""
         now = self.clock.now()
         with self.db.write() as conn:
@@ -186,7 +186,7 @@ class PolicyService:
             try:
                 done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
-                                        note=note, fraud=fraud)
+                                        note=note, fraud=fraud, argument=argument)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")

@@ -7,6 +7,7 @@ import json
 from policy_store_helpers import post
 
 from gateway.cli import main
+from gateway.cli._common import os_actor
 from tests.factories import accident, make_uscc
 
 UNIT = make_uscc(801)
@@ -35,11 +36,11 @@ def test_list_show_and_transition(client, db, capsys):
     assert main(["list-entries", "list", "--list", "joint_punishment", "--database-url", db.url]) == 0
     uid, kind, state, subject = capsys.readouterr().out.split("\t")[:4]
     assert (kind, state, subject) == ("joint_punishment", "proposed", UNIT)
-    assert main(["list-entries", "transition", uid, "notify", "--actor", "cli-user", "--database-url", db.url]) == 0
+    assert main(["list-entries", "transition", uid, "notify", "--database-url", db.url]) == 0
     assert json.loads(capsys.readouterr().out)["entry"]["state"] == "notified"
     assert main(["list-entries", "transition", uid, "publish", "--database-url", db.url]) == 1
     assert "allowed: confirm, drop, revoke" in capsys.readouterr().err
     assert main(["list-entries", "show", uid, "--database-url", db.url]) == 0
     events = json.loads(capsys.readouterr().out)["events"]
-    assert [(e["action"], e["actor"]) for e in events] == [("propose", "system"), ("notify", "cli-user")]
+    assert [(e["action"], e["actor"]) for e in events] == [("propose", "system"), ("notify", os_actor())]
     assert main(["list-entries", "show", "ent_nope", "--database-url", db.url]) == 1

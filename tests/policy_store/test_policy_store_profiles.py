@@ -29,7 +29,7 @@ def test_the_same_records_get_the_profile_s_period(client, settings):
     [jp] = entries(client, subject=UNIT, list="joint_punishment")
     assert jp["profile"] == settings.policy_profile
     for action in ("notify", "confirm", "publish"):
-        r = step(client, jp["id"], action)
+        r = step(client, jp["id"], action, **({"argument": "waived"} if action == "confirm" else {}))
         assert r.status_code == 200, r.text
     body = r.json()["entry"]
     assert body["starts_on"] == "2025-06-02"

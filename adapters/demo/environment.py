@@ -314,9 +314,10 @@ def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator")
     proposed, _ = policy.entries(state="proposed", limit=1000)
     for entry in proposed:
         for action in ("notify", "confirm", "publish"):
-            policy.transition(entry["id"], action, actor, note="demo rehearsal")
+            policy.transition(entry["id"], action, actor, note="demo rehearsal",
+                              argument="waived" if action == "confirm" else None)
         done["published_punishment"] += 1
-        out(f"  {entry['list']} entry for {entry['subject']} ({', '.join(entry['cases'])}): notified, confirmed, published")
+        out(f"  {entry['list']} entry for {entry['subject']} ({', '.join(entry['cases'])}): notified, argument waived, confirmed, published")
     with services.db.read() as conn:
         subject_ids = organisation_subject_ids(conn)
     for subject_id in subject_ids:
@@ -325,7 +326,8 @@ def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator")
         except GatewayError:  # not eligible, or an entry already open
             continue
         for action in ("review", "publish"):
-            policy.transition(entry["id"], action, actor, note="demo rehearsal")
+            policy.transition(entry["id"], action, actor, note="demo rehearsal",
+                              argument="waived" if action == "confirm" else None)
         done["published_incentive"] += 1
         out(f"  incentive entry for {entry['subject']}: applied, reviewed, published")
     return done

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from gateway.access.jobs import jobs as access_jobs
 from gateway.access.ratelimit import RateLimiter
 from gateway.access.settings import AccessSettings, load_access_settings
+from gateway.calendars import repository as calendar_repo
 from gateway.changes.consumer import Consumer, ConsumerSettings
 from gateway.clock import Clock, clock_from_settings
 from gateway.config import ConfigError, Settings, get_settings
@@ -136,7 +137,9 @@ def build(
     db = db or Database(settings.database_url)
     clock = clock or clock_from_settings(settings)
     access = access or load_access_settings()
-    calendar = WorkingCalendar.with_overrides(settings.holiday_overrides, settings.workday_overrides)
+    with db.read() as conn:  # the official notices operators loaded (rule 11)
+        notices = calendar_repo.load_notices(conn)
+    calendar = WorkingCalendar.with_overrides(settings.holiday_overrides, settings.workday_overrides, notices)
     try:
         profile = load_profile(settings.policy_profile)
     except ProfileError as exc:

@@ -5,9 +5,12 @@ decision (docs/policy.md §8), removal applications within the 30 working days b
 (docs/policy.md §4). The State Council publishes each year's holidays late in the previous year;
 `chinesecalendar` carries them, with the make-up working weekends, for the years it knows.
 
-For a year it does not know, the calendar falls back to "Monday to Friday, minus configured
-holidays, plus configured make-up days" and marks every answer that relied on it as
-*estimated*, so a deadline is never refused and never silently presented as certain.
+Which answer wins, for a day: the configured overrides (`GATEWAY_HOLIDAY_OVERRIDES`,
+`GATEWAY_WORKDAY_OVERRIDES`); then the year's official notice an operator loaded as data
+(`gateway calendar load FILE`, `YearNotice`); then `chinesecalendar`; and for a year none of
+them covers, the estimate: Monday to Friday minus the statutory holidays
+(`gateway.domain.holidays`), every answer that relied on it marked *estimated*, so a deadline
+is never refused and never silently presented as certain.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from gateway.domain.holidays import YearNotice, statutory_holidays
+
 
 @lru_cache(maxsize=8192)
 def _official(day: dt.date) -> tuple[bool, bool]:
@@ -27,7 +32,7 @@ def _official(day: dt.date) -> tuple[bool, bool]:
     try:
         return bool(chinese_calendar.is_workday(day)), False
     except NotImplementedError:
-        return day.weekday() < 5, True
+        return day.weekday() < 5 and day not in statutory_holidays(day.year), True
 
 
 @lru_cache(maxsize=16384)
@@ -47,15 +52,28 @@ class WorkingDate:
 class WorkingCalendar:
     extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
     extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
+    notices: tuple[YearNotice, ...] = ()  # the official notices loaded as data, one per year
 
     @classmethod
     def with_overrides(
-        cls, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()
+        cls, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = (),
+        notices: Iterable[YearNotice] = (),
     ) -> WorkingCalendar:
-        return cls(frozenset(holidays), frozenset(workdays))
+        return cls(frozenset(holidays), frozenset(workdays), tuple(sorted(notices, key=lambda n: n.year)))
+
+    def notice(self, year: int) -> YearNotice | None:
+        return next((n for n in self.notices if n.year == year), None)
+
+    def source_of(self, year: int) -> str:
+        """What a year's answers rest on: "notice" (loaded), "official" (chinesecalendar) or "estimated"."""
+        if self.notice(year) is not None:
+            return "notice"
+        return "official" if self.is_official(dt.date(year, 6, 1)) else "estimated"
 
     def is_official(self, day: dt.date) -> bool:
-        """Whether the official calendar covers this day's year."""
+        """Whether the official calendar (a loaded notice or chinesecalendar) covers this day's year."""
+        if self.notice(day.year) is not None:
+            return True
         try:
             chinese_calendar.is_workday(day)
         except NotImplementedError:
@@ -68,6 +86,10 @@ class WorkingCalendar:
             return False, False
         if day in self.extra_workdays:
             return True, False
+        if self.notices and (notice := self.notice(day.year)) is not None:
+            if day in notice.holidays:
+                return False, False
+            return (day.weekday() < 5 or day in notice.workdays), False
         return _official(day)
 
     def add_working_days(self, start: dt.date, days: int) -> WorkingDate:
@@ -103,3 +125,41 @@ class WorkingCalendar:
             estimated = estimated or est
             count += working
         return count, estimated
+
+
+_OFFICIAL_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明",
+                   "Labour Day": "劳动节", "Dragon Boat Festival": "端午", "Mid-autumn Festival": "中秋",
+                   "National Day": "国庆", "Anti-Fascist 70th Day": "抗战胜利70周年纪念日"}
+
+
+@dataclass(frozen=True)
+class YearDay:
+    date: dt.date
+    kind: str  # "holiday" (a weekday off) | "workday" (a weekend worked, 调休)
+    name: str  # the holiday it belongs to, when known
+
+
+def year_days(calendar: WorkingCalendar, year: int) -> tuple[str, list[YearDay]]:
+    """What is in force for `year`: its source ("notice", "official", "estimated") and the
+    days that differ from Monday-to-Friday (weekdays off, weekends worked), overrides included."""
+    estimate = statutory_holidays(year)
+    out: list[YearDay] = []
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        working, _ = calendar.is_working_day(day)
+        if working != (day.weekday() < 5):
+            out.append(YearDay(day, "workday" if working else "holiday", _name(calendar, day, estimate)))
+        day += dt.timedelta(days=1)
+    return calendar.source_of(year), out
+
+
+def _name(calendar: WorkingCalendar, day: dt.date, estimate: dict[dt.date, str]) -> str:
+    if day in calendar.extra_holidays or day in calendar.extra_workdays:
+        return "override"
+    if calendar.notice(day.year) is not None:
+        return estimate.get(day, "")
+    try:
+        _, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return estimate.get(day, "")
+    return _OFFICIAL_NAMES.get(name, name or "")

@@ -5,6 +5,7 @@ here makes the whole schema visible to migrations and to tests that build it.
 """
 
 import gateway.store.access_tables  # noqa: F401
+import gateway.store.calendar_tables  # noqa: F401
 import gateway.store.change_tables  # noqa: F401
 import gateway.store.delivery_tables  # noqa: F401
 import gateway.store.policy_tables  # noqa: F401

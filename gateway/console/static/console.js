@@ -4,7 +4,6 @@
 "use strict";
 
 const API = "/console/api";
-let actor = "console";
 
 async function api(method, path, body) {
   const options = { method, headers: { "X-Console": "1", "Accept": "application/json" }, credentials: "same-origin" };
@@ -90,7 +89,7 @@ async function requeue(deliveryId) {
 async function transition(entryId, action) {
   const note = window.prompt("Note for '" + action + "' on " + entryId + " (optional):", "");
   if (note === null) return;
-  const body = { action, actor };
+  const body = { action };  // the gateway records the authenticated key as the actor
   if (note) body.note = note;
   try {
     const r = await api("POST", "/v1/list-entries/" + encodeURIComponent(entryId) + "/transitions", body);
@@ -177,7 +176,6 @@ async function searchAudit(event) {
 async function whoami() {
   try {
     const me = await api("GET", "/v1/access/whoami");
-    actor = "console:" + me.key_id;
     document.getElementById("whoami").textContent = me.name + " (" + me.sector + ", key " + me.key_id + ")";
   } catch (e) { status("Could not identify the key: " + e.message, true); }
 }

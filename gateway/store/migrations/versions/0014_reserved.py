@@ -1,0 +1,19 @@
+"""Reserved: listing procedure, second part (issue 12: sectors, campaign, stars, responsible persons)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-03 09:40:00
+"""
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

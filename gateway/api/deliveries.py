@@ -48,7 +48,7 @@ def delivery_detail(conn, row) -> dict[str, Any]:  # noqa: ANN001
     body["receipts"] = [
         {"receipt_id": r.receipt_id, "received_at": _iso(r.received_at), "verified": r.verified,
          "duplicate": r.duplicate, "duplicate_count": r.duplicate_count, "channel": r.channel, "error": r.error,
-         "content_hash": r.content_hash}
+         "conflict": bool(r.conflict), "content_hash": r.content_hash}
         for r in receipt_store.receipts_of(conn, row.delivery_id)
     ]
     outcomes = {o.item_id: o for o in receipt_store.item_outcomes(conn, row.delivery_id)}

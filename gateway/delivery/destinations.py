@@ -89,6 +89,21 @@ class DestinationConfig(_Model):
     trust: str = Field(default="dev", description="'dev' (the development keyring) or a PEM file of pinned certificates")
     suite: str | None = Field(default=None, description="rsa-sha256 | ecdsa-p256-sha256; default: both")
     receipt_timeout_seconds: float = Field(default=3600.0, gt=0)
+    receipts_partner: str | None = Field(
+        default=None, description="USCC of the partner (`gateway partners add`) whose credentials may post this "
+        "destination's receipts to POST /v1/receipts; unset: no one may")
+
+    @field_validator("receipts_partner")
+    @classmethod
+    def _valid_partner(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from gateway.domain.identifiers import IdentifierError, uscc
+
+        try:
+            return uscc.validate(value)
+        except IdentifierError as exc:
+            raise ValueError(f"not a valid USCC: {exc}") from None
 
     @field_validator("suite")
     @classmethod

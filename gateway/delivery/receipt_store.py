@@ -2,8 +2,11 @@
 
 A verified receipt settles the delivery (all items accepted → acknowledged; all rejected →
 rejected; else partially_rejected); the same receipt again is stored once, flagged duplicate;
-a receipt that does not verify is stored with its error and counts a bad receipt. The logic
-of verification is `gateway.delivery.receipts`; every statement is here.
+a synchronous receipt (the push's own answer) that does not verify is stored with its error
+and counts a bad receipt; a signed receipt contradicting the one that settled the delivery is
+stored with `conflict` set and never applied. Receipts refused at `POST /v1/receipts` never
+reach this table (`gateway.delivery.refused_store`). The logic of verification is
+`gateway.delivery.receipts`; every statement is here.
 """
 
 from __future__ import annotations
@@ -77,14 +80,14 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     if delivery is None:
         raise UnknownDelivery(delivery_id)
     settled_already = delivery.state in SETTLED
-    if settled_already and verified is not None and _differs(conn, delivery_id, verified.outcomes):
-        error = CONFLICT  # kept as evidence, never applied (item_outcomes skips it)
+    conflict = settled_already and verified is not None and _differs(conn, delivery_id, verified.outcomes)
+    if conflict:  # kept as evidence, never applied (item_outcomes skips it)
         log.warning("conflicting receipt %s for settled delivery %s kept, not applied", verified.receipt_id,
                     delivery_id)
     pk = conn.execute(insert(receipts).values(
         delivery_id=delivery_id, receipt_id=verified.receipt_id if verified else None, received_at=now,
         signed=data, content_hash=digest, verified=verified is not None, duplicate=settled_already and verified is not None,
-        duplicate_count=0, error=error, channel=channel,
+        duplicate_count=0, error=error, channel=channel, conflict=conflict,
     ).returning(r.id)).scalar_one()
     if verified is None:
         conn.execute(update(deliveries).where(deliveries.c.delivery_id == delivery_id)
@@ -104,10 +107,6 @@ def store_receipt(conn: Connection, *, delivery_id: str, data: bytes, verified: 
     return StoredReceipt(pk, delivery_id, True, False, state)
 
 
-CONFLICT = ("conflict: the delivery was already settled by an earlier signed receipt with other outcomes; "
-            "kept, not applied")
-
-
 def _differs(conn: Connection, delivery_id: str, outcomes: Sequence) -> bool:
     current = {o.item_id: str(o.status) for o in item_outcomes(conn, delivery_id)}
     return current != {o.item_id: str(o.status) for o in outcomes}
@@ -125,7 +124,7 @@ def item_outcomes(conn: Connection, delivery_id: str) -> list:
     rows = conn.execute(
         select(ri.item_id, ri.status, ri.code, ri.message, ri.receipt_pk)
         .join(receipts, r.id == ri.receipt_pk)
-        .where(ri.delivery_id == delivery_id, r.verified.is_(True), r.error.is_(None))
+        .where(ri.delivery_id == delivery_id, r.verified.is_(True), r.conflict.is_(False))
         .order_by(ri.receipt_pk)
     ).all()
     latest = {row.item_id: row for row in rows}
@@ -226,8 +225,8 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
         {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
          "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
-         "error": CONFLICT if e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)
-         else None, "channel": "sync"}
+         "error": None, "channel": "sync",
+         "conflict": e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)}
         for e, digest in fresh
     ]).all()
     items = [

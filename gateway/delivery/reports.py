@@ -148,7 +148,7 @@ def receipt_conflicts(conn: Connection) -> dict[str, int]:
     """Signed receipts kept as conflicts (a settled delivery answered again with other outcomes), by destination."""
     r, d = receipts.c, deliveries.c
     rows = conn.execute(select(d.destination, func.count()).join(deliveries, d.delivery_id == r.delivery_id)
-                        .where(r.verified.is_(True), r.error.like("conflict:%")).group_by(d.destination))
+                        .where(r.verified.is_(True), r.conflict.is_(True)).group_by(d.destination))
     return {destination: n for destination, n in rows}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.changes import feed
 from gateway.delivery import breaker_store, reports
+from gateway.delivery import refused_store as refused
 from gateway.domain.policy.lifecycle import Action, EntryState, IncentiveState, states_allowing
 from gateway.observability.leader import scheduler_leader
 from gateway.publication import repository as publication_repo
@@ -51,6 +52,9 @@ def build_summary(svc: Any, limit: int = 100) -> dict[str, Any]:
             "queues": reports.queues(conn, now),
             "dead_letters": reports.dead_letters(conn, limit),
             "receipts_overdue": reports.awaiting_receipts(conn, now, receipt_timeouts(svc), limit),
+            "receipts_refused": {"last_24h": refused.refused_counts(conn, now - dt.timedelta(days=1)),
+                                 "latest": refused.refused(conn, limit=min(limit, 20))},
+            "receipt_conflicts": refused.conflicts(conn, limit=limit),
             "rejected_by_agency": reports.rejected_by_agency(conn),
             "publication": publication_repo.timeliness(conn, now, limit=limit),
             "publication_queue": publication_repo.item_counts(conn),

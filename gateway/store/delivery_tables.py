@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from gateway.store.tables import metadata
@@ -106,7 +107,28 @@ receipts = Table(
     Column("duplicate_count", Integer, nullable=False, default=0),  # how many times (stored once)
     Column("error", Text),  # why it did not verify
     Column("channel", String(16), nullable=False),  # sync | async | query
+    # a signed receipt contradicting the one that settled the delivery: kept, never applied
+    Column("conflict", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("delivery_id", "content_hash"),
+)
+
+# receipts refused at the door (not the destination's credential, unreadable, not verified, not
+# matching the bulletin, unknown delivery): who sent what and why; the delivery is untouched
+refused_receipts = Table(
+    "refused_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # async | query
+    Column("delivery_id", String(36), index=True),  # as the document claims (may be unknown)
+    Column("destination", String(64)),  # the claimed delivery's destination, when it exists
+    Column("actor", String(64)),  # the credential's key id that posted it
+    Column("organisation", String(18)),  # that credential's partner (USCC)
+    Column("reason", String(32), nullable=False),  # see gateway.delivery.refused_store.REASONS
+    Column("detail", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("document", LargeBinary),  # the bytes as posted (up to a cap), for the investigation
 )
 
 receipt_items = Table(

@@ -18,7 +18,10 @@ from gateway.signing.receipt import ItemOutcome, ReceiptMismatch, build_receipt
 
 @pytest.fixture
 def reg(keys_dir, tmp_path):
-    return registry(keys_dir, config(options={"record_file": str(tmp_path / "rec.jsonl"), "keys_dir": str(keys_dir)}))
+    from gateway.access.testing import partner_uscc
+
+    return registry(keys_dir, config(options={"record_file": str(tmp_path / "rec.jsonl"), "keys_dir": str(keys_dir)},
+                                     receipts_partner=partner_uscc("platform")))
 
 
 @pytest.fixture
@@ -28,11 +31,21 @@ def destinations(reg):
 
 @pytest.fixture
 def api(services, agencies):
-    from gateway.access.testing import operator_headers
+    """An operator's client; receipts are posted with the destination's own key (`post`)."""
+    from gateway.access.testing import headers_for, issue, operator_headers
     from gateway.app import create_app
 
+    destination_key = headers_for(issue(services, "platform"))
     with create_app(services).test_client() as c:
         c.headers.update(operator_headers(services))
+        original = c.post
+
+        def post(url, **kw):
+            if url == "/v1/receipts":
+                kw["headers"] = {**destination_key, **kw.get("headers", {})}
+            return original(url, **kw)
+
+        c.post = post
         yield c
 
 
@@ -71,7 +84,7 @@ def test_an_async_receipt_settles_the_delivery_and_a_duplicate_changes_nothing(a
         assert [o.status for o in receipts.item_outcomes(conn, did)] == ["accepted", "accepted"]
 
 
-def test_a_receipt_for_other_content_is_refused_and_counted(api, db, keys_dir, clock):
+def test_a_receipt_for_other_content_is_refused_and_logged(api, db, keys_dir, clock):
     did, bid, signed = _sent(db, keys_dir, clock)
     other, _ = sign(keys_dir, bid, 99)  # same id, different content: different digests
     data = _receipt(keys_dir, other, did, bid, [ItemOutcome(f"{bid}-i0", "accepted")])
@@ -81,8 +94,10 @@ def test_a_receipt_for_other_content_is_refused_and_counted(api, db, keys_dir, c
     assert answer.status_code == 422 and answer.json()["type"] == "urn:gateway:problem:receipt-mismatch"
     with db.read() as conn:
         row = outbox.get_delivery(conn, did)
-        assert row.state == "awaiting_receipt" and row.bad_receipts == 1
-        assert [r.verified for r in receipts.receipts_of(conn, did)] == [False]
+        assert row.state == "awaiting_receipt" and row.bad_receipts == 0 and row.last_error is None
+        assert receipts.receipts_of(conn, did) == []
+    assert [r["reason"] for r in api.get("/v1/receipts/refused", params={"delivery_id": did}).json()["items"]] == [
+        "mismatch"]
 
 
 def registry_trust(api):
@@ -228,5 +243,10 @@ def test_a_conflicting_second_signed_receipt_is_kept_as_a_conflict_and_overwrite
     assert body["state"] == "acknowledged"
     assert [i["outcome"] for i in body["items"]] == ["accepted", "accepted"]
     conflict = [r for r in body["receipts"] if r["receipt_id"] == "r-2"]
-    assert conflict and conflict[0]["error"].startswith("conflict:")
+    assert conflict and conflict[0]["conflict"] is True
+    assert [r["receipt_id"] for r in body["receipts"] if r["conflict"]] == ["r-2"]
+    listed = api.get("/v1/receipts/conflicts").json()["items"]
+    assert [(c["delivery_id"], c["receipt_id"], c["delivery_state"]) for c in listed] == [(did, "r-2", "acknowledged")]
+    summary = api.get("/v1/ops/summary").json()
+    assert [c["receipt_id"] for c in summary["receipt_conflicts"]] == ["r-2"]
     assert 'gateway_receipt_conflicts{destination="local"} 1.0' in api.get("/metrics").text

@@ -129,6 +129,13 @@ function render(summary) {
   });
   fill("receipts", summary.receipts_overdue, (r) =>
     [r.delivery_id, r.destination, r.sent_at, age(r.waiting_seconds), r.flagged ? "yes" : "no"]);
+  fill("conflicts", summary.receipt_conflicts || [], (c, tr) => {
+    tr.className = "overdue";
+    return [c.delivery_id, c.destination, c.receipt_id || "", c.received_at, c.delivery_state];
+  });
+  fill("refused", (summary.receipts_refused || {}).latest || [], (r) =>
+    [r.received_at, r.delivery_id || "", r.destination || "", (r.actor || r.channel) + (r.organisation ? " (" + r.organisation + ")" : ""),
+     r.reason, r.detail]);
   fill("rejected", summary.rejected_by_agency, (r) => [r.agency || "(not from a record)", r.name, r.items, r.deliveries]);
   fill("timeliness", summary.publication.agencies, (a) =>
     [a.agency, a.name, a.on_time, a.late, a.due, a.overdue,

@@ -11,6 +11,7 @@ from gateway.delivery import outbox, receipt_store
 from gateway.errors import GatewayError
 from gateway.signing.dsig import describe_signature
 from gateway.signing.evidence import build_evidence_zip
+from gateway.signing.published import published_certificates
 
 
 class BulletinNotFound(GatewayError):
@@ -35,16 +36,28 @@ def get_evidence(bulletin_id: str):  # noqa: ANN201
             raise BulletinNotFound(f"no bulletin {bulletin_id}")
         found = receipt_store.verified_receipts_of_bulletin(conn, bulletin_id)
     signed = bytes(row.signed)
-    certs: list[bytes] = []
     info = describe_signature(xmlsafe.parse(signed))
-    for cert in info.certificates if info else []:
-        certs.append(cert.public_bytes(serialization.Encoding.PEM))
+    gateway_cert = info.certificates[0].public_bytes(serialization.Encoding.PEM) if info and info.certificates else None
     registry = svc.destinations
-    for destination in dict.fromkeys(r.destination for r in found):
-        if destination in registry:
-            for pem in registry.trust_certificates_pem(destination):
-                if pem not in certs:
-                    certs.append(pem)
-    data = build_evidence_zip(signed, [bytes(r.signed) for r in found], certs)
+    receipt_certs = [_signer_pem(bytes(r.signed), registry, r.destination) for r in found]
+    keyring = svc.keyring
+    published = published_certificates((k.certificate for k in keyring),
+                                       keyring.active.key_id if len(keyring) else None)
+    data = build_evidence_zip(signed, [bytes(r.signed) for r in found], gateway_certificate=gateway_cert,
+                              receipt_certificates=receipt_certs, published=published)
     return ConnexionResponse(status_code=200, mimetype="application/zip", content_type="application/zip", body=data,
                              headers={"Content-Disposition": f'attachment; filename="evidence-{bulletin_id}.zip"'})
+
+
+def _signer_pem(receipt: bytes, registry, destination: str) -> bytes | None:  # noqa: ANN001
+    """The destination's pinned certificate that signed `receipt` (what verified it)."""
+    if destination not in registry:
+        return None
+    info = describe_signature(xmlsafe.parse(receipt))
+    carried = {c.public_bytes(serialization.Encoding.DER) for c in (info.certificates if info else ())}
+    trust = registry.trust(destination)
+    for cert in trust.pinned:
+        if cert.public_bytes(serialization.Encoding.DER) in carried:
+            return cert.public_bytes(serialization.Encoding.PEM)
+    pems = registry.trust_certificates_pem(destination)
+    return pems[0] if pems else None

@@ -86,3 +86,42 @@ def all_kinds() -> list[BulletinItem]:
             "repair_decision_ref": "信用修复〔2024〕9号", "repaired_on": dt.date(2024, 5, 30),
         }),
     ]
+
+
+# --- forgeries: what an attacker without the gateway's key can make -------------------------------
+
+LONG_FROM = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)  # valid from before NOW to years after today
+
+
+@cache
+def long_key(name: str) -> SigningKey:
+    """An RSA key whose certificate is valid at NOW and at the real present (10 years), so the
+    documented commands run verbatim, with and without --verification-time."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return SigningKey(private, self_signed_certificate(private, parse_subject(f"CN={name},O=test"), days=3650,
+                                                       now=LONG_FROM))
+
+
+def keyvalue_forgery(signed: bytes, key: SigningKey, replace: tuple[bytes, bytes] | None = None) -> bytes:
+    """Strip the signature, optionally change the content, and sign again with `key` in the
+    gateway's profile (enveloped, exclusive C14N, RSA-SHA256) carrying only a <ds:KeyValue>:
+    no certificate at all."""
+    from cryptography.hazmat.primitives import serialization
+    from lxml import etree
+    from signxml import XMLSigner, methods
+
+    root = etree.fromstring(signed)
+    for sig in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(sig)
+    data = etree.tostring(root, encoding="UTF-8")
+    if replace is not None:
+        assert replace[0] in data, replace[0]
+        data = data.replace(*replace)
+    signer = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
+                       c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+    pem = key.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+    forged = etree.tostring(signer.sign(etree.fromstring(data), key=pem), xml_declaration=True, encoding="UTF-8")
+    assert b"KeyValue" in forged and b"X509Certificate" not in forged
+    return forged

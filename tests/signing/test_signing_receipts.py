@@ -85,13 +85,15 @@ def test_tampered_receipt_outcome_is_rejected():
 
 def test_evidence_zip_holds_everything_and_says_how_to_verify():
     bulletin, receipt, _ = _exchange()
-    certs = [rsa_key(GATEWAY).certificate_pem(), rsa_key(DESTINATION).certificate_pem()]
-    data = build_evidence_zip(bulletin, [receipt], certs)
-    assert data == build_evidence_zip(bulletin, [receipt], certs)  # deterministic
+    kw = {"gateway_certificate": rsa_key(GATEWAY).certificate_pem(),
+          "receipt_certificates": [rsa_key(DESTINATION).certificate_pem()], "published": {"certificates": []}}
+    data = build_evidence_zip(bulletin, [receipt], **kw)
+    assert data == build_evidence_zip(bulletin, [receipt], **kw)  # deterministic
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert sorted(zf.namelist()) == [
-            "README.txt", "bulletin.xml", "certificates/cert-1.pem", "certificates/cert-2.pem", "receipt-1.xml",
+            "README.txt", "bulletin.xml", "certificates/gateway-certificates.json", "certificates/gateway.pem",
+            "certificates/receipt-1.pem", "receipt-1.xml",
         ]
         readme = zf.read("README.txt").decode()
-        assert "xmlsec1 --verify" in readme and "gateway bulletin verify" in readme
+        assert "xmlsec1 --verify --enabled-key-data x509 --trusted-pem" in readme and "gateway verify" in readme
         assert zf.read("bulletin.xml") == bulletin

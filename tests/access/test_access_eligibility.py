@@ -61,18 +61,71 @@ def test_the_signed_report_validates_is_stored_exactly_and_verifies(authed, acce
         verify_xml(tampered, Trust.for_keys("gateway", keyring))
 
 
-@pytest.mark.skipif(not shutil.which("xmlsec1"), reason="xmlsec1 not installed")
-def test_xmlsec1_verifies_the_report_offline(authed, access, bidders, tmp_path):
-    r = authed("land").post("/v1/eligibility:check", json={"purpose": "land_auction", "bidders": bidders},
-                            headers={"Accept": "application/xml"})
-    report, cert = tmp_path / "report.xml", tmp_path / "cert.pem"
+def _keyvalue_forgery(signed: bytes, replace: tuple[bytes, bytes]) -> bytes:
+    """The report without its signature, changed, re-signed with a stranger's key carrying
+    only a <ds:KeyValue> (no certificate)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from signxml import XMLSigner, methods
+
+    root = etree.fromstring(signed)
+    for sig in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(sig)
+    data = etree.tostring(root, encoding="UTF-8").replace(*replace)
+    signer = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
+                       c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return etree.tostring(signer.sign(etree.fromstring(data), key=pem), encoding="UTF-8")
+
+
+@pytest.fixture
+def report_files(authed, access, bidders, tmp_path):
+    """A genuine report with a restricted bidder, the forgery that makes it eligible, and the
+    gateway certificate as a partner pins it (from GET /v1/trust/certificates)."""
+    land = authed("land")
+    r = land.post("/v1/eligibility:check", json={"purpose": "land_auction", "bidders": bidders},
+                  headers={"Accept": "application/xml"})
+    assert b'status="restricted"' in r.content
+    published = land.get("/v1/trust/certificates").json()["certificates"]
+    active = [c for c in published if c["active"]]
+    assert [c["key_id"] for c in active] == [access.keyring.active.key_id]
+    report, forged, cert = tmp_path / "report.xml", tmp_path / "forged" / "report.xml", tmp_path / "gateway-cert.pem"
+    forged.parent.mkdir()
     report.write_bytes(r.content)
-    cert.write_bytes(access.keyring.active.certificate_pem())
-    ok = subprocess.run(["xmlsec1", "--verify", "--pubkey-cert-pem", str(cert), str(report)], capture_output=True, text=True)
+    forged_bytes = _keyvalue_forgery(r.content, (b'status="restricted"', b'status="eligible"'))
+    assert b'status="restricted"' not in forged_bytes
+    forged.write_bytes(forged_bytes)
+    cert.write_text(active[0]["pem"])
+    (forged.parent / "gateway-cert.pem").write_text(active[0]["pem"])
+    return report, forged, cert
+
+
+def test_gateway_verify_takes_the_report_and_refuses_the_forgery(report_files, capsys):
+    from gateway.cli import main
+
+    report, forged, cert = report_files
+    capsys.readouterr()
+    assert main(["verify", str(report), "--cert", str(cert)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK (eligibility-report)") and f"{LISTED} restricted" in out
+    assert main(["verify", str(forged), "--cert", str(cert)]) == 1
+    assert capsys.readouterr().out.startswith("INVALID:")
+
+
+@pytest.mark.skipif(not shutil.which("xmlsec1"), reason="xmlsec1 not installed")
+def test_the_partner_guides_xmlsec1_command_takes_the_report_and_refuses_the_forgery(report_files):
+    from gateway.paths import ROOT
+
+    guide = (ROOT / "docs" / "partner-guide.md").read_text(encoding="utf-8")
+    (command,) = [line.strip() for line in guide.splitlines() if line.strip().startswith("xmlsec1 ")]
+    report, forged, _ = report_files
+    argv = command.split()
+    ok = subprocess.run(argv, cwd=report.parent, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    report.write_bytes(r.content.replace(b"<Code>", b"<Code>9", 1))
-    bad = subprocess.run(["xmlsec1", "--verify", "--pubkey-cert-pem", str(cert), str(report)], capture_output=True, text=True)
-    assert bad.returncode != 0
+    bad = subprocess.run(argv, cwd=forged.parent, capture_output=True, text=True)
+    assert bad.returncode != 0, "a report forged from restricted to eligible passed the documented command"
 
 
 def test_another_partner_cannot_fetch_a_report(authed, bidders):

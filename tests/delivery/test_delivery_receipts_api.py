@@ -218,6 +218,61 @@ async def test_sync_receipts_settle_with_the_in_process_destination_and_evidence
     assert "receipt-1.xml" in names
 
 
+async def test_the_evidence_zip_verifies_with_gateway_verify_and_its_readme_against_published_certificates(
+        api, services, db, keys_dir, clock, reg, tmp_path, capsys):
+    import json
+    import shlex
+    import shutil
+    import subprocess
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from gateway.cli import main
+    from gateway.delivery.worker import Worker
+    from gateway.signing.evidence import README
+
+    (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
+    worker = Worker(services.db, services.clock, reg)
+    await worker.run_once()
+    await worker.aclose()
+    with db.read() as conn:
+        bid = outbox.get_delivery(conn, did).bulletin_id
+    # published without a credential: key id, validity, SHA-256 fingerprint, PEM
+    api.headers.pop("Authorization", None)
+    assert "authorization" not in {k.lower() for k in api.headers}
+    published = api.get("/v1/trust/certificates")
+    assert published.status_code == 200, published.text
+    (cert,) = published.json()["certificates"]
+    parsed = x509.load_pem_x509_certificate(cert["pem"].encode())
+    assert cert["sha256_fingerprint"] == parsed.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert cert["key_id"] == services.keyring.active.key_id and cert["active"] is True
+    assert cert["not_after"] == parsed.not_valid_after_utc.isoformat()
+    from gateway.access.testing import operator_headers
+
+    api.headers.update(operator_headers(services))
+    data = api.get(f"/v1/bulletins/{bid}/evidence").content
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert json.loads(zf.read("certificates/gateway-certificates.json")) == published.json()
+    pinned = tmp_path / "gateway-cert.pem"
+    pinned.write_text(cert["pem"])
+    path = tmp_path / "evidence.zip"
+    path.write_bytes(data)
+    capsys.readouterr()
+    # the destination `local` signs its receipts with the dev keyring (trust: dev)
+    assert main(["verify", str(path), "--cert", str(pinned), "--receipt-cert", str(pinned)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK (evidence)") and "receipts:  1" in out
+    if shutil.which("xmlsec1"):  # the README's own commands, run in the unpacked zip
+        unpacked = tmp_path / "unpacked"
+        zf.extractall(unpacked)
+        commands = [line.strip() for line in README.splitlines() if line.strip().startswith("xmlsec1 --")]
+        assert len(commands) == 2
+        for command in commands:
+            done = subprocess.run(shlex.split(command), cwd=unpacked, capture_output=True, text=True)
+            assert done.returncode == 0, (command, done.stderr)
+
+
 def test_cli_lists_shows_and_requeues(services, db, keys_dir, clock, capsys):
     from gateway.cli import main
 

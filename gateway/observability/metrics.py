@@ -40,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gateway.changes import feed
-from gateway.delivery import breaker_store, reports
+from gateway.delivery import breaker_store, refused_store, reports
 from gateway.delivery.outbox import STATES
 from gateway.observability.summary import certificates
 from gateway.policy import repository as policy_repo
@@ -109,6 +109,7 @@ class DatabaseCollector(Collector):
             entries = policy_repo.entry_counts(conn)
             rejected = reports.rejected_by_agency(conn)
             conflicts = reports.receipt_conflicts(conn)
+            refused = refused_store.refused_counts(conn)
             changes = feed.stats(conn, now)
             items = publication_repo.item_counts(conn)
             standings, restricted = policy_repo.standing_counts(conn)
@@ -154,6 +155,14 @@ class DatabaseCollector(Collector):
         for destination in sorted(set(seen) | set(conflicts)):
             conflicted.add_metric([destination], conflicts.get(destination, 0))
         yield conflicted
+
+        refusals = CounterMetricFamily("gateway_receipts_refused",
+                                       "receipts refused (not the destination's credential, unreadable, unknown "
+                                       "delivery, not verified, mismatch); the deliveries were left unchanged",
+                                       labels=["reason"])
+        for reason in refused_store.REASONS:
+            refusals.add_metric([reason], refused.get(reason, 0))
+        yield refusals
 
         awaiting = GaugeMetricFamily("gateway_receipts_awaiting", "deliveries awaiting a receipt",
                                      labels=["destination"])

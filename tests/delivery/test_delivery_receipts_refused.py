@@ -131,8 +131,38 @@ def test_refused_receipts_are_shown_in_the_ops_summary_and_the_cli(app, db, keys
     assert did in line and "not_the_destination" in line and partner_uscc("platform", OTHER_PLATFORM) in line
     assert main(["receipts", "conflicts", "--database-url", db.url]) == 0
     assert capsys.readouterr().out == ""
+    metrics = app.get("/metrics", headers=keys["operator"]).text
+    assert 'gateway_receipts_refused_total{reason="not_the_destination"} 1.0' in metrics
+    assert 'gateway_receipts_refused_total{reason="mismatch"} 0.0' in metrics
 
 
 def test_the_refused_log_is_for_operators_only(app, keys):
     assert app.get("/v1/receipts/refused", headers=keys["own"]).status_code == 403
     assert app.get("/v1/receipts/conflicts", headers=keys["own"]).status_code == 403
+
+
+async def test_a_bad_receipt_fetched_by_the_overdue_check_is_logged_and_changes_nothing(
+        services, db, keys_dir, clock, tmp_path, monkeypatch):
+    import adapters.local as local_adapter
+
+    did, bid, signed = _sent(db, keys_dir, clock)
+    forged = _receipt(tmp_path / "stranger", signed, did, bid)
+
+    class Answers:
+        async def query_receipt(self, delivery_id, bulletin_id):  # noqa: ANN001, ANN201
+            return forged
+
+        async def aclose(self) -> None:
+            return None
+
+    monkeypatch.setattr(local_adapter, "factory", lambda cfg: Answers())
+    clock.advance(seconds=3601)
+    report = await receipts.check_overdue_receipts_async(services.db, services.destinations, clock.now())
+    assert report.settled == 0 and report.flagged == [did]
+    with db.read() as conn:
+        from gateway.delivery import refused_store
+
+        row = outbox.get_delivery(conn, did)
+        assert (row.state, row.bad_receipts) == ("awaiting_receipt", 0) and row.receipt_overdue
+        assert receipts.receipts_of(conn, did) == []
+        assert [(r["channel"], r["reason"]) for r in refused_store.refused(conn)] == [("query", "not_verified")]

@@ -123,3 +123,30 @@ def test_a_partner_key_cannot_log_in(served, browser, wired):
     page.wait_for_selector("p.error")
     assert "Only operator keys" in page.text_content("p.error")
     assert not [c for c in page.context.cookies() if c["name"] == "gw_console"]
+
+
+def test_the_console_shows_receipt_conflicts_and_refused_receipts(served, browser, wired, clock):
+    from sqlalchemy import insert
+
+    from gateway.delivery import refused_store
+    from gateway.store.delivery_tables import receipts
+
+    now = clock.now()
+    settled = seed.delivery(wired.db, now, state="acknowledged", error=None, attempts=1)
+    with wired.db.write() as conn:
+        conn.execute(insert(receipts).values(delivery_id=settled, receipt_id="r-contradicting", received_at=now,
+                                             signed=b"<r/>", content_hash="c" * 64, verified=True, duplicate=True,
+                                             duplicate_count=0, channel="async", conflict=True))
+        refused_store.record(conn, data=b"<r/>", reason="not_the_destination", detail="not destination local's own",
+                             now=now, channel="async", delivery_id=settled, destination="local",
+                             poster=refused_store.Poster("k-intruder", "91510700MA6XXXXXX0"))
+    operator = issue(wired, "operator", days=3650)
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(served + "/console")
+    page.fill("#api_key", operator.token)
+    page.click("#login-button")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.wait_for_selector("#conflicts td:text('r-contradicting')")
+    assert settled in page.text_content("#conflicts") and "acknowledged" in page.text_content("#conflicts")
+    refused = page.text_content("#refused")
+    assert "k-intruder" in refused and "not_the_destination" in refused and settled in refused

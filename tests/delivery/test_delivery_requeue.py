@@ -16,8 +16,10 @@ from gateway.delivery.worker import Worker
 
 @pytest.fixture
 def reg(keys_dir, tmp_path):
+    from gateway.access.testing import partner_uscc
+
     return registry(keys_dir, config(options={"record_file": str(tmp_path / "rec.jsonl"), "keys_dir": str(keys_dir)},
-                                     retry={"max_attempts": 3}))
+                                     retry={"max_attempts": 3}, receipts_partner=partner_uscc("platform")))
 
 
 @pytest.fixture
@@ -27,11 +29,13 @@ def destinations(reg):
 
 @pytest.fixture
 def api(services, agencies):
-    from gateway.access.testing import operator_headers
+    from gateway.access.testing import headers_for, issue, operator_headers
     from gateway.app import create_app
 
+    destination_key = headers_for(issue(services, "platform"))  # only it may post the destination's receipts
     with create_app(services).test_client() as c:
         c.headers.update(operator_headers(services))
+        c.destination_headers = destination_key
         yield c
 
 
@@ -116,7 +120,7 @@ async def test_every_delivery_state_has_an_exit_and_every_action_is_defined(api,
                     outbox.reap_expired_leases(conn, clock.now(), max_attempts={"local": 3})
             elif action == "receipt":
                 api.post("/v1/receipts", content=_accepted_receipt(db, keys_dir, did),
-                         headers={"Content-Type": "application/xml"})
+                         headers={"Content-Type": "application/xml", **api.destination_headers})
             else:
                 api.post(f"/v1/deliveries/{did}:requeue")
             with db.read() as conn:

@@ -271,6 +271,12 @@ async def test_the_evidence_zip_verifies_with_gateway_verify_and_its_readme_agai
         for command in commands:
             done = subprocess.run(shlex.split(command), cwd=unpacked, capture_output=True, text=True)
             assert done.returncode == 0, (command, done.stderr)
+    if shutil.which("openssl"):  # the README's fingerprint check gives the published fingerprint
+        (command,) = [line.strip() for line in README.splitlines() if line.strip().startswith("openssl ")]
+        unpacked = tmp_path / "unpacked"
+        zf.extractall(unpacked)
+        done = subprocess.run(shlex.split(command), cwd=unpacked, capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.strip().endswith("=" + cert["sha256_fingerprint"]), done.stdout
 
 
 def test_cli_lists_shows_and_requeues(services, db, keys_dir, clock, capsys):

@@ -120,3 +120,31 @@ def test_not_a_signed_document_and_a_missing_file(files, capsys, tmp_path):
     code, out = _run(capsys, junk, "--cert", files["gw.pem"])
     assert code == 1 and "not a document" in out
     assert main(["verify", str(tmp_path / "missing.xml"), "--cert", str(files["gw.pem"])]) == 2
+
+
+def test_on_the_gateway_host_the_pins_default_to_the_keyring_and_the_destinations_trust(files, capsys, tmp_path,
+                                                                                          monkeypatch):
+    import yaml
+
+    from gateway.config import get_settings
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "gw.cert.pem").write_bytes(files["gw.pem"].read_bytes())
+    destinations = tmp_path / "destinations.yaml"
+    destinations.write_text(yaml.safe_dump({"destinations": {"credit-china": {
+        "adapter": "adapters.local:factory", "trust": str(files["dest.pem"])}}}))
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys))
+    monkeypatch.setenv("GATEWAY_DESTINATIONS_FILE", str(destinations))
+    get_settings.cache_clear()
+    try:
+        for name in ("bulletin", "receipt", "zip"):
+            code, out = _run(capsys, files[name])
+            assert code == 0, (name, out)
+        # the receipt names a destination the file does not know: nothing pinned for it
+        other = tmp_path / "other.xml"
+        other.write_bytes(files["receipt"].read_bytes().replace(b">credit-china<", b">elsewhere<"))
+        code, out = _run(capsys, other)
+        assert code == 1 and "no pinned certificate" in out
+    finally:
+        get_settings.cache_clear()

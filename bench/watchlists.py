@@ -134,17 +134,34 @@ def fan_out(url: str, partners: int) -> dict:
                 profile=services.profile.name, starts_on=today, expires_on=today + dt.timedelta(days=365),
                 created_at=now, updated_at=now))
             feed.enqueue(conn, [sid], services.clock.now(), "bench")
-        t0 = time.perf_counter()
+        t0, wall0 = time.perf_counter(), time.time()
         deadline = t0 + 60
         while len(_Receiver.arrivals) < partners and time.perf_counter() < deadline:
             time.sleep(0.01)
         got = sorted(_Receiver.arrivals.values())
+        stages = _stages(db, wall0)
     finally:
         background.stop()
         services.close()
         server.shutdown()
     return {"partners": partners, "notified": len(got), "first_s": got[0] - t0 if got else None,
-            "last_s": got[-1] - t0 if got else None}
+            "last_s": got[-1] - t0 if got else None, **stages}
+
+
+def _stages(db, wall0: float) -> dict:  # noqa: ANN001
+    """When the changes were planned (consumer), put into bulletins (dispatcher) and first sent
+    (delivery worker), in seconds after the change entered the feed."""
+    from sqlalchemy import func, select
+
+    from gateway.store.delivery_tables import bulletins, delivery_attempts
+    from gateway.store.watch_tables import watch_changes
+
+    with db.read() as conn:
+        planned = conn.execute(select(func.max(watch_changes.c.changed_at))).scalar()
+        enqueued = conn.execute(select(func.max(bulletins.c.created_at))).scalar()
+        sent = conn.execute(select(func.min(delivery_attempts.c.started_at), func.max(delivery_attempts.c.started_at))).one()
+    at = lambda v: v.timestamp() - wall0 if v is not None else float("nan")  # noqa: E731
+    return {"planned_s": at(planned), "enqueued_s": at(enqueued), "sent_first_s": at(sent[0]), "sent_last_s": at(sent[1])}
 
 
 def main() -> int:
@@ -174,6 +191,8 @@ def main() -> int:
               f"CSV {reg['csv_s']:.2f} s ({reg['csv_bytes'] / 1e6:.1f} MB)  [target < 10 s]")
         print(f"{label}: one change, {fan['partners']} watching partners: {fan['notified']} notified, first after "
               f"{fan['first_s']:.2f} s, last after {fan['last_s']:.2f} s  [target: all within 5 s]")
+        print(f"{label}:   stages: planned by the consumer {fan['planned_s']:.2f} s, in bulletins {fan['enqueued_s']:.2f} s, "
+              f"sends started {fan['sent_first_s']:.2f}–{fan['sent_last_s']:.2f} s")
     return 0
 
 

@@ -66,6 +66,10 @@ def item_fields(row: Any) -> dict[str, Any]:
     }
 
 
+class AlreadySent(Exception):
+    """Another dispatcher put some of these changes into a bulletin first."""
+
+
 @dataclass
 class Sent:
     numbered: int = 0
@@ -115,6 +119,9 @@ class WatchDispatcher:
 
     def number(self, now: dt.datetime) -> int:
         done = 0
+        with self.db.read() as conn:  # an idle round takes no write lock (the workers' claims need it)
+            if not repo.any_undispatched(conn):
+                return 0
         for _ in range(10_000):
             try:
                 with self.db.write() as conn:
@@ -129,22 +136,24 @@ class WatchDispatcher:
         return done
 
     def _send(self, modes: Sequence[str], now: dt.datetime, out: Sent, *, digest: bool = False) -> None:
+        """One transaction per bulletin (its changes marked sent with it), so the first partner's
+        notice is on its way while the others are still being signed."""
         while True:
-            with self.db.write() as conn:
+            with self.db.read() as conn:
                 rows = repo.unsent(conn, modes=modes, limit=self.max_items * 20)
-                if not rows:
-                    return
-                for watchlist_id, group in groupby(rows, key=lambda r: r.watchlist_id):
-                    chunk = list(group)[: self.max_items]
-                    destination = chunk[0].destination
-                    if not destination:
-                        log.warning("watchlist %s has no destination; its changes stay for polling", watchlist_id)
-                        repo.mark_sent(conn, [r.seq for r in chunk], "-")
-                        continue
-                    out.bulletins.append(self._enqueue(conn, destination, chunk, now))
-                    out.changes += len(chunk)
-                    if digest:
-                        repo.digest_done(conn, watchlist_id, now)
+            if not rows:
+                return
+            for watchlist_id, group in groupby(rows, key=lambda r: r.watchlist_id):
+                chunk = list(group)[: self.max_items]
+                try:
+                    with self.db.write() as conn:
+                        out.bulletins.append(self._enqueue(conn, chunk[0].destination, chunk, now))
+                        if digest:
+                            repo.digest_done(conn, watchlist_id, now)
+                except AlreadySent:
+                    log.info("watchlist %s: changes sent by another dispatcher meanwhile", watchlist_id)
+                    continue
+                out.changes += len(chunk)
 
     def _enqueue(self, conn: Any, destination: str, rows: Sequence[Any], now: dt.datetime) -> str:
         sequence = outbox.next_sequence(conn, destination)
@@ -159,5 +168,5 @@ class WatchDispatcher:
                                 items=[outbox.ItemRef(i.item_id, None, i.subject, ItemKind.WATCH_CHANGE.value)
                                        for i in items], now=now)
         if repo.mark_sent(conn, [r.seq for r in rows], bulletin_id) != len(rows):
-            raise RuntimeError("watch changes were sent by another dispatcher; rolled back")
+            raise AlreadySent(bulletin_id)  # the whole transaction, bulletin included, is rolled back
         return bulletin_id

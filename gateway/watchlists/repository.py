@@ -100,6 +100,17 @@ def undispatched(conn: Connection, limit: int) -> list[Any]:
     return [r.seq for r in conn.execute(q)]
 
 
+def any_undispatched(conn: Connection) -> bool:
+    return conn.execute(select(watch_changes.c.seq).where(watch_changes.c.cursor.is_(None)).limit(1)).first() is not None
+
+
+def any_unsent(conn: Connection, modes: Sequence[str]) -> bool:
+    q = (select(watch_changes.c.seq).join(watchlists, watchlists.c.id == watch_changes.c.watchlist_id)
+         .where(watch_changes.c.cursor.is_not(None), watch_changes.c.bulletin_id.is_(None),
+                watchlists.c.mode.in_(list(modes))).limit(1))
+    return conn.execute(q).first() is not None
+
+
 def number(conn: Connection, seqs: Sequence[int], now: dt.datetime) -> None:
     """Give the rows cursors after the highest one given so far, in seq order."""
     top = int(conn.execute(select(func.max(watch_changes.c.cursor))).scalar() or 0)

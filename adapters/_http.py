@@ -8,7 +8,9 @@ an answer into `PushResult.from_http`.
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,10 +52,19 @@ def timeout_of(config: Any) -> httpx.Timeout:
     return httpx.Timeout(total, connect=float(option(config, "connect_timeout", min(total, 5.0))))
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every adapter's client. httpx builds a new one per client, loading
+    the CA bundle each time (~0.1-0.4 s, on the event loop): with 50 partner destinations the
+    first pushes waited 8 s for their clients (bench/watchlists.py; docs/notes.md)."""
+    return httpx.create_ssl_context()
+
+
 def make_client(config: Any, **kw: Any) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=int(option(config, "max_connections", 20)))
+    verify = option(config, "verify_tls", True)
     return httpx.AsyncClient(timeout=timeout_of(config), limits=limits, follow_redirects=False,
-                             verify=option(config, "verify_tls", True), **kw)
+                             verify=tls_context() if verify is True else verify, **kw)
 
 
 def classify_exception(exc: BaseException) -> PushResult:

@@ -45,6 +45,10 @@ from gateway.signing.keys import Keyring, ensure_dev_keyring, load_keyring
 from gateway.store.db import Database
 from gateway.store.sql import Deferred
 from gateway.subjects import Snapshot
+from gateway.watchlists.dispatch import WatchDispatcher
+from gateway.watchlists.jobs import jobs as watch_jobs
+from gateway.watchlists.service import WatchlistService
+from gateway.watchlists.step import WatchStep
 
 
 @dataclass
@@ -53,23 +57,30 @@ class SubjectResult:
 
     policy: PolicyOutcome
     items: int
+    notices: int = 0
 
 
 @dataclass
 class SubjectPipeline:
-    """The consumer's work for one subject: the policy step, then the publication step."""
+    """The consumer's work for one subject: the policy step, then the publication step and the
+    watch step (both read the standing the policy step stored, in the same transaction)."""
 
     policy: PolicyStep
     publication: PublicationStep
+    watch: WatchStep = field(default_factory=WatchStep)
 
-    def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> tuple[Any, Any]:
-        return self.policy.preload(conn, snapshots), self.publication.preload(conn, snapshots)
+    def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> tuple[Any, Any, Any]:
+        return (self.policy.preload(conn, snapshots), self.publication.preload(conn, snapshots),
+                self.watch.preload(conn, snapshots))
 
     def apply(self, conn: Connection, snapshot: Snapshot, as_of: dt.date, now: dt.datetime,
-              preloaded: tuple[Any, Any], writes: Deferred | None = None) -> SubjectResult:
+              preloaded: tuple[Any, Any, Any], writes: Deferred | None = None) -> SubjectResult:
         outcome = self.policy.apply(conn, snapshot, as_of, now, preloaded[0], writes)
         items = self.publication.apply(conn, snapshot, outcome, as_of, now, preloaded[1], writes)
-        return SubjectResult(outcome, items)
+        notices = self.watch.apply(conn, snapshot, preloaded[0]["standings"].get(snapshot.subject_id),
+                                   outcome.standing.body(), outcome.standing.restricted, outcome.version, now,
+                                   preloaded[2], writes)
+        return SubjectResult(outcome, items, notices)
 
 
 class KeyringHolder:
@@ -107,6 +118,8 @@ class Services:
     policy: PolicyService
     publication: PublicationService
     rate_limiter: RateLimiter
+    watchlists: WatchlistService
+    watch_dispatcher: WatchDispatcher
     job_specs: list[JobSpec] = field(default_factory=list)
 
     @property
@@ -169,12 +182,15 @@ def build(
         intake=IntakeService(db, clock, calendar, settings.publication_deadline_working_days),
         consumer=consumer, policy=policy, publication=publication,
         rate_limiter=RateLimiter(access.rate_limits, access.rate_burst_seconds),
+        watchlists=WatchlistService(db, clock, destinations, settings.watchlist_max_subjects),
+        watch_dispatcher=WatchDispatcher(db, clock, settings.issuer_uscc, profile.name, lambda: keys.get().active),
     )
     services.job_specs = [
         *policy_jobs(policy),
         *publication_jobs(publication),
         *delivery_jobs(db, clock, destinations),
         *access_jobs(db, clock, access),
+        *watch_jobs(services.watch_dispatcher),
         retention_job(db),
     ]
     try:

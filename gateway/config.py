@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8480, ge=0, le=65535)
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, description="request bodies above are refused with 413")
+    watchlist_max_subjects: int = Field(default=100_000, ge=1, le=1_000_000,
+                                        description="subjects one watchlist may hold (贷后监控)")
+    watch_dispatch_interval_seconds: float = Field(
+        default=1.0, gt=0, description="how often the workers turn planned watch changes into notices")
     max_batch_records: int = Field(default=10_000, ge=1, le=100_000)
     cors_origins: list[str] = Field(default_factory=list, description="CORS is off unless origins are listed")
     request_timeout_seconds: float = Field(default=30.0, gt=0)

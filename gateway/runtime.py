@@ -44,6 +44,9 @@ class Background:
                             self.services.profile.name, switched)
             thread, stop = self.services.consumer.start_thread()
             self._stops.append(lambda: (stop.set(), thread.join(15)))
+            watch, watch_stop = self.services.watch_dispatcher.start_thread(
+                self.services.settings.watch_dispatch_interval_seconds)
+            self._stops.append(lambda: (watch_stop.set(), watch.join(15)))
         if self.delivery:
             self._stops.append(start_delivery_thread(self.services))
         if self.scheduler:

@@ -56,7 +56,7 @@ class BureauDestination:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, verify=_http.tls_context())
         return self._client
 
     async def push(self, delivery: OutgoingDelivery) -> PushResult:

@@ -47,7 +47,7 @@ class CreditChinaDestination:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:  # made inside the running loop
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, verify=_http.tls_context())
         return self._client
 
     def _signed_headers(self, method: str, url: str, body: bytes) -> dict[str, str]:

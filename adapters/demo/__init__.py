@@ -33,6 +33,7 @@ from adapters.demo.environment import (
     start_environment,
     wait_for_feed,
 )
+from adapters.demo.watchlist import register_watchlist, watch_summary
 from gateway.paths import ROOT
 
 log = logging.getLogger("gateway.demo")
@@ -71,9 +72,12 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
         decided = services.consumer.drain()
         out(f"  change feed: {decided.done} subject(s) decided")
+        out("\nwatchlist (a bank's 贷后监控):")
+        register_watchlist(services, out)
         out("\nlist procedure (operator):")
         operate_lists(services, out)
         services.consumer.drain()
+        services.watch_dispatcher.dispatch()
         made = services.publication.push_all(force=True)
         out("\nsigned bulletins: " + ", ".join(f"{n} {len(ids)}" for n, ids in made.items()))
         out("delivering (worker running until the queue drains) ...")
@@ -89,6 +93,7 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         unsettled = sum(n for r in rows for s, n in r["states"].items() if s in open_states)
         if env.exchange is not None:
             out(env.exchange.summary())
+        out(watch_summary(services))
         out("\nsimulator stats: " + "; ".join(f"{n}: {s.receiver.stats['applied']} applied, "
                                             f"{s.receiver.stats['duplicates']} dup" for n, (s, _) in env.simulators.items()))
         return 0 if unsettled == 0 else 1
@@ -125,6 +130,7 @@ class DemoRun:
                 register_agencies(services)
                 import_examples(services, out)
                 wait_for_feed(services)
+                register_watchlist(services, out)
                 operate_lists(services, out)
                 wait_for_feed(services)
                 deadline = time.monotonic() + 120
@@ -138,6 +144,7 @@ class DemoRun:
                     stop.wait(1.0)
                 out("demo: summary per destination")
                 print_summary(services, out)
+                out("demo: " + watch_summary(services))
             except Exception:  # noqa: BLE001 - the API keeps serving
                 log.exception("the demo feeder failed")
 

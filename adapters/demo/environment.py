@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from adapters.demo.watchlist import LAYOUT_ENTRY as WATCH_LAYOUT
 from gateway.paths import ROOT
 
 log = logging.getLogger("gateway.demo")
@@ -67,6 +68,7 @@ LAYOUT: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         "options": {"receiver": "某财产保险股份有限公司四川分公司", "secret": "demo-insurer"},
         "subscription": {"sector": "insurance", "item_kinds": ["list"]}}),
 }
+LAYOUT["mianyang-bank-watch"] = WATCH_LAYOUT  # the bank's watchlist notices (adapters.demo.watchlist)
 ADAPTERS = {"credit-china": "adapters.credit_china:factory", "enterprise-publicity": "adapters.enterprise_publicity:factory",
             "bureau": "adapters.bureaus:factory"}
 COMMON = {"retry": {"strategy": "progressive", "base": 0.2, "cap": 1.0, "max_attempts": 10, "max_age": 600},

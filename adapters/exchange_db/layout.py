@@ -97,7 +97,7 @@ class Schema:
         self.metadata = sa.MetaData()
         self.tables: dict[str, sa.Table] = {}
         c = layout.columns
-        for kind in ItemKind:
+        for kind in DEFAULT_TABLES:  # the platforms' data kinds (watch notices go to partners only)
             name = layout.table_name(kind)
             fields = [f for f, _ in CONTENT[kind][1]]
             if name in self.tables:

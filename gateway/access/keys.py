@@ -56,11 +56,14 @@ SCOPES: dict[str, str] = {
     "bulletins:read": "signed bulletins and evidence bundles",
     "receipts:write": "post a destination's signed receipt",
     "audit:read": "the audit log (operators)",
+    "watchlists:read": "a finance or insurance partner's own watchlists and their changes",
+    "watchlists:write": "register and change a finance or insurance partner's own watchlists",
 }
 
 _PARTNER = frozenset({"credit:read", "eligibility:check"})
 SECTOR_SCOPES: dict[str, frozenset[str]] = {
     **{s: _PARTNER for s in PARTNER_SECTORS},
+    **{s: _PARTNER | {"watchlists:read", "watchlists:write"} for s in ("finance", "insurance")},  # 贷后监控
     "platform": frozenset({"credit:read", "agencies:read", "bulletins:read", "receipts:write"}),
     "agency": frozenset({"credit:read", "eligibility:check", "records:write", "records:read", "subjects:read",
                          "agencies:read", "decisions:read", "list-entries:read", "rejected-items:read"}),

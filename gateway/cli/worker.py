@@ -41,6 +41,7 @@ def _worker(args: argparse.Namespace) -> int:
                                     name="change-consumer", daemon=True)
         consumer.start()
         print(f"change-feed consumer {services.consumer.worker_id} started", flush=True)
+        watch, watch_stop = services.watch_dispatcher.start_thread(services.settings.watch_dispatch_interval_seconds)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -59,6 +60,8 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         consumer_stop.set()
         if consumer is not None:
+            watch_stop.set()
+            watch.join(15)
             consumer.join(15)
             print(f"change-feed consumer stopped: {services.consumer.counters}", flush=True)
         services.close()

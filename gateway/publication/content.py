@@ -16,6 +16,8 @@ Item kinds (docs/policy.md §2-§9):
   rating                                       诚信等级 / 星级 / 监管分级
   commitment                                   安全生产承诺
   repair                                       信用修复: withdraws an earlier publication early
+  watch.change                                 贷后监控: a watched subject's standing changed, as
+                                               the watchlist's sector sees it (before, after, why)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ItemKind(StrEnum):
     RATING = "rating"
     COMMITMENT = "commitment"
     REPAIR = "repair"
+    WATCH_CHANGE = "watch.change"
 
 
 class BulletinKind(StrEnum):
@@ -43,6 +46,7 @@ class BulletinKind(StrEnum):
     RATING = "rating"
     COMMITMENT = "commitment"
     REPAIR = "repair"
+    WATCH = "watch"
     MIXED = "mixed"
 
 
@@ -155,6 +159,24 @@ COMMITMENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("kept", "bool"),
 )
 
+WATCH_FIELDS: tuple[tuple[str, str], ...] = (
+    ("watchlist", "text"),  # the watchlist id
+    ("change_seq", "int"),  # the change's number in the watchlist's feed (GET …/changes?since=)
+    ("subject_name", "text"),
+    ("standing_version", "int"),  # the stored standing's version after the change
+    ("before_standing", "code"),  # clear | restricted | unknown (never decided before)
+    ("after_standing", "code"),
+    ("before_lists", "list:item"),  # "blacklist in_force until 2027-05-01"
+    ("after_lists", "list:item"),
+    ("before_measures", "list:item"),  # the measures for the watchlist's sector, as text
+    ("after_measures", "list:item"),
+    ("before_rating", "text"),
+    ("after_rating", "text"),
+    ("changes", "list:item"),  # listed:blacklist, removed:incentive, measure_added:…, rating:stars 2→3
+    ("reasons", "list:item"),  # the cases and their legal sources behind what was added
+    ("changed_at", "datetime"),
+)
+
 # item kind -> (content element name, fields in schema order)
 CONTENT: dict[ItemKind, tuple[str, tuple[tuple[str, str], ...]]] = {
     ItemKind.LICENCE_PUBLICATION: ("Licence", LICENCE_FIELDS),
@@ -167,4 +189,5 @@ CONTENT: dict[ItemKind, tuple[str, tuple[tuple[str, str], ...]]] = {
     ItemKind.RATING: ("Rating", RATING_FIELDS),
     ItemKind.COMMITMENT: ("Commitment", COMMITMENT_FIELDS),
     ItemKind.REPAIR: ("Repair", REPAIR_FIELDS),
+    ItemKind.WATCH_CHANGE: ("WatchChange", WATCH_FIELDS),
 }

@@ -10,6 +10,7 @@ import gateway.store.change_tables  # noqa: F401
 import gateway.store.delivery_tables  # noqa: F401
 import gateway.store.policy_tables  # noqa: F401
 import gateway.store.publication_tables  # noqa: F401
+import gateway.store.watch_tables  # noqa: F401
 from gateway.store import tables  # noqa: F401
 from gateway.store.tables import metadata
 

@@ -144,6 +144,8 @@ class DemoRun:
                     stop.wait(1.0)
                 out("demo: summary per destination")
                 print_summary(services, out)
+                if self.env.exchange is not None:
+                    out("demo: " + self.env.exchange.summary())
                 out("demo: " + watch_summary(services))
             except Exception:  # noqa: BLE001 - the API keeps serving
                 log.exception("the demo feeder failed")

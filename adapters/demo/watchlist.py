@@ -49,9 +49,14 @@ def register_watchlist(services: Any, out: Any = print) -> dict[str, Any]:
 
 
 def watch_summary(services: Any) -> str:
+    from gateway.delivery.reports import destination_summary
     from gateway.watchlists.repository import counts
 
     with services.db.read() as conn:
         c = counts(conn)
+        d = destination_summary(conn, WATCH_DESTINATION) if WATCH_DESTINATION in services.destinations else None
+    receipted = (f"; {d['bulletins']} notice bulletin(s) to {WATCH_DESTINATION}, "
+                 f"{sum(d['receipts'].values())} receipted, {d['accepted']} change(s) accepted, "
+                 f"{d['rejected']} rejected" if d else "")
     return (f"watchlists: {c['watchlists']} list(s), {c['watched']} subject(s) watched; {c['changes']} change(s) "
-            f"planned, {c['in_bulletins']} sent in notices (receipts: see {WATCH_DESTINATION} above)")
+            f"planned, {c['in_bulletins']} sent in notices{receipted}")

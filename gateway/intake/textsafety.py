@@ -20,8 +20,28 @@ _MAX_DEPTH = 16  # records are shallow; deeper structure is refused by validatio
 
 
 def unsafe_characters(raw: Any) -> list[FieldProblem]:
-    """One problem per text value (or key) of `raw` holding a character XML cannot carry."""
+    """One problem per text value (or key) of `raw` holding a character XML cannot carry.
+
+    One regular-expression search over all the record's text joined by tabs (an XML
+    character) answers the common case; only a hit walks the record to name the fields."""
+    texts: list[str] = []
+    _collect(raw, texts, 0)
+    if not texts or NOT_XML_CHAR.search("\t".join(texts)) is None:
+        return []
     return list(_walk(raw, "", 0))
+
+
+def _collect(value: Any, texts: list[str], depth: int) -> None:
+    if depth >= _MAX_DEPTH:
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if key.__class__ is str:
+            texts.append(key)
+        if item.__class__ is str:
+            texts.append(item)
+        elif isinstance(item, dict | list):
+            _collect(item, texts, depth + 1)
 
 
 def _walk(value: Any, path: str, depth: int) -> Iterator[FieldProblem]:

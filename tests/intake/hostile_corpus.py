@@ -155,5 +155,7 @@ def write_corpus(directory: Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: hostile_corpus.py DIR")
     for name, path in write_corpus(Path(sys.argv[1])).items():
         print(f"{name}: {path} ({path.stat().st_size:,} bytes)")

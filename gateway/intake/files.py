@@ -133,7 +133,7 @@ def parse_file(
         raise ValueError(f"unknown record kind {default_kind!r}")
     fmt = detect_format(data, filename, content_type)
     if fmt == "xml":
-        return _parse_xml(data, limits.max_rows)
+        return _parse_xml(data, limits)
     if fmt == "xlsx":
         try:
             return _tabulate(xlsxfile.rows(data, kind, limits), kind, limits, ParsedFile(format="xlsx"))
@@ -193,13 +193,14 @@ def _tabulate(
     return out
 
 
-def _parse_xml(data: bytes, max_rows: int) -> ParsedFile:
+def _parse_xml(data: bytes, limits: ReadLimits) -> ParsedFile:
     try:
-        records, problems, encoding = xmlfile.parse(data, max_rows)
+        records, problems, encoding = xmlfile.parse(data, limits.max_rows)
     except xmlsafe.MalformedXml as exc:
         raise MalformedXmlFile("malformed_xml", f"the XML is not well-formed: {exc}") from None
-    except xmlfile.TooManyRecords as exc:
-        raise FileUnreadable("too_many_rows", str(exc)) from None
+    except xmlfile.TooManyRecords:
+        raise limits.too_many_rows() from None
+    check_deadline(len(records))  # the document is parsed whole: look at the deadline once after
     return ParsedFile(
         records=[ParsedRow(n, r) for n, r in records],
         problems=[RowProblem(*p) for p in problems],

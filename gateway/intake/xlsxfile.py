@@ -15,9 +15,10 @@ before the next one unpacks anything:
    `ExcelReader` steps, but not its read-only worksheet: that reads the whole sheet once
    just to find its size when ``<dimension>`` is missing, and pads every row to the
    declared width (``A1:XFD1048576`` is 17 billion cells);
-4. the sheet, streamed with lxml: each ``<c>`` is counted as it ends, so a row stops at
-   `max_columns` cells before it is built, each finished row is dropped from the tree, and
-   the rows (blank ones too) count against `max_rows` in `gateway.intake.files`. Each row's cells are decoded by
+4. the sheet, streamed with lxml: every element is counted as it ends, so a row stops at
+   `8 * max_columns` elements before it is built (and at `max_columns` cells after), each
+   finished row and whatever lies between rows is dropped from the tree, and the rows
+   (blank ones too) count against `max_rows` in `gateway.intake.files`. Each row's cells are decoded by
    openpyxl's own `WorkSheetParser.parse_row` (types, shared strings, dates).
 
 openpyxl's remaining XML goes through defusedxml (a dependency for that reason), lxml is
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from lxml import etree
@@ -41,7 +42,6 @@ from gateway.intake.columns import kind_of
 from gateway.intake.limits import MIB, LimitExceeded, ReadLimits
 
 _ROW = f"{{{SHEET_MAIN_NS}}}row"
-_CELL = f"{{{SHEET_MAIN_NS}}}c"
 _SI = f"{{{SHEET_MAIN_NS}}}si"
 _MAX_PARTS = 10_000
 _RATIO_FLOOR = MIB  # parts smaller than this may pack as tightly as they like
@@ -113,9 +113,32 @@ def check_archive(archive: zipfile.ZipFile, packed_size: int, limits: ReadLimits
                 limits.xlsx_max_part_bytes)
 
 
-def _iterparse(source: IO[bytes], tag: Any) -> etree.iterparse:
-    return etree.iterparse(source, events=("end",), tag=tag, resolve_entities=False, no_network=True,
-                           load_dtd=False, huge_tree=False, remove_comments=True)
+_PER_CELL = 8  # elements a cell may bring along (c, v, f, is, r, t, rPr …) before it is too many
+
+
+def _elements(source: IO[bytes], unit: str, budget: int, overflow: Callable[[], Exception]) -> Iterator[Any]:
+    """Each `unit` element as it ends, and then it is freed with the siblings before it.
+
+    Every other element is counted as it ends; past `budget` of them since the last unit,
+    they are refused with `overflow()` when they lie inside a unit being read (a row of too
+    many cells, a string of too many runs), and freed when they lie outside (hyperlinks,
+    merged ranges): nothing the reader does not need stays in memory.
+    """
+    pending = 0
+    parse = etree.iterparse(source, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+                            huge_tree=False, remove_comments=True, remove_pis=True)
+    for _, element in parse:
+        if element.tag == unit:
+            yield element
+            _drop(element)
+            pending = 0
+            continue
+        pending += 1
+        if pending > budget:
+            if any(ancestor.tag == unit for ancestor in element.iterancestors()):
+                raise overflow()
+            _drop(element)
+            pending = 0
 
 
 def _drop(element: etree._Element) -> None:
@@ -129,26 +152,27 @@ def _drop(element: etree._Element) -> None:
 
 def check_shared_strings(source: IO[bytes], limits: ReadLimits) -> None:
     """Refuse a shared string longer than a cell may be, one ``<si>`` in memory at a time."""
-    for number, (_, si) in enumerate(_iterparse(source, _SI), start=1):
+    number = 0
+
+    def overflow() -> Exception:
+        return limits.cell_too_long(f"shared string {number + 1:,}")
+
+    for si in _elements(source, _SI, limits.max_cell_chars, overflow):
+        number += 1
         if sum(len(t) for t in si.itertext()) > limits.max_cell_chars:
             raise limits.cell_too_long(f"shared string {number:,}")
-        _drop(si)
 
 
 def _sheet_rows(source: IO[bytes], reader: ExcelReader, limits: ReadLimits) -> Iterator[tuple[int, tuple]]:
     wb = reader.wb
     parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
                              date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-    cells = 0
-    for _, element in _iterparse(source, (_ROW, _CELL)):
-        if element.tag == _CELL:
-            cells += 1
-            if cells > limits.max_columns:
-                raise limits.too_many_columns(parser.row_counter + 1)
-            continue
+
+    def overflow() -> Exception:
+        return limits.too_many_columns(parser.row_counter + 1)
+
+    for element in _elements(source, _ROW, _PER_CELL * limits.max_columns, overflow):
         number, parsed = parser.parse_row(element)
-        _drop(element)
-        cells = 0
         yield number, _values(parsed, number, limits)
 
 

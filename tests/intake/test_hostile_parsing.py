@@ -114,3 +114,32 @@ def test_limits_come_from_the_settings() -> None:
     assert (limits.max_rows, limits.max_columns, limits.max_cell_chars) == (7, 20, 300)
     assert (limits.xlsx_max_uncompressed_bytes, limits.xlsx_max_compression_ratio) == (2 << 20, 50)
     assert ReadLimits.from_settings(load_settings()) == ReadLimits()  # the documented defaults
+
+
+def _sheet_xml(body: bytes) -> bytes:
+    return b'<worksheet xmlns="' + corpus.MAIN.encode() + b'"><sheetData>' + body
+
+
+def test_elements_inside_a_row_count_too_not_only_its_cells() -> None:
+    junk = b'<row r="2"><c r="A2"><v>1</v></c>' + b"<x/>" * 20_000 + b"</row></sheetData></worksheet>"
+    data = corpus._workbook_with(corpus.SHEET, corpus._stored(_sheet_xml(corpus._HEADER_ROW + junk)))
+    assert refused(data, "junk.xlsx").reason == "too_many_columns"
+
+
+def test_elements_outside_rows_are_freed_not_refused() -> None:
+    # a sheet with a hyperlink per row keeps 20,000 elements after its rows: read, not kept
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>penalty</t></is></c></row>' % (i, i)
+                    for i in range(2, 12))
+    links = b"<hyperlinks>" + b'<hyperlink ref="A2" display="x"/>' * 20_000 + b"</hyperlinks>"
+    sheet = _sheet_xml(corpus._HEADER_ROW + rows) + b"</sheetData>" + links + b"</worksheet>"
+    sheet = sheet.replace(b"</sheetData></sheetData>", b"</sheetData>")
+    data = corpus._workbook_with(corpus.SHEET, corpus._stored(sheet))
+    parsed = parse_file(data, "links.xlsx", None)
+    assert parsed.format == "xlsx" and not any(p.reason == "too_many_columns" for p in parsed.problems)
+
+
+def test_a_shared_string_of_too_many_runs_is_refused() -> None:
+    runs = b"<si>" + b"<r><t>a</t></r>" * 40_000 + b"</si>"
+    part = b'<sst xmlns="' + corpus.MAIN.encode() + b'"><si><t>kind</t></si>' + runs + b"</sst>"
+    data = corpus._workbook_with(corpus.STRINGS, corpus._stored(part))
+    assert refused(data, "runs.xlsx").reason == "cell_too_long"

@@ -81,6 +81,7 @@ def test_each_hostile_file_over_http_is_refused_in_seconds_under_500_mb(gateway,
         r = client.get("/healthz")
         assert r.status_code == 200  # and it still serves
     peak = _peak_mb(gateway["proc"].pid)
+    print(f"gateway run: peak resident {peak:.0f} MB")
     assert peak < LIMIT_MB, f"the server peaked at {peak:.0f} MB resident"
 
 
@@ -102,4 +103,5 @@ def test_each_hostile_file_on_the_command_line_exits_2_in_seconds_under_500_mb(g
         # clock of a fresh process measures the neighbours (the server above is measured by it)
         cpu = usage.ru_utime + usage.ru_stime
         assert cpu < 5 and took < 60, (name, cpu, took)
+        print(f"gateway import {name}: exit 2, {cpu:.1f} s CPU, {took:.1f} s wall, peak {usage.ru_maxrss / 1024:.0f} MB")
         assert usage.ru_maxrss / 1024 < LIMIT_MB, (name, usage.ru_maxrss)

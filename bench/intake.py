@@ -1,11 +1,19 @@
-"""Intake throughput: N records through the batch path against a raw executemany.
+"""Intake throughput against a raw executemany of the same rows, two ways, in one run.
 
     .venv/bin/python bench/intake.py [--records 20000] [--batch 5000] [--sqlite-only]
+                                     [--upload-rows 20000] [--file-rows 5000] [--no-upload]
 
-The gateway path is `IntakeService.submit` (validation, identifier normalisation, subject
-resolution, versioning, storage in one transaction per batch). The raw path inserts the
-very rows the gateway stored, with one `executemany` per batch, into a copy of the records
-table in the same database in the same run. The ratio is gateway/raw records per second.
+1. storage path: `IntakeService.submit` in process (validation, identifier normalisation,
+   subject resolution, versioning, storage and the change feed in one transaction per batch).
+2. upload path: `gateway serve` in its own process, and the same number of penalty rows sent
+   as CSV files of `--file-rows` rows to `POST /v1/records:import`, one after another, timed
+   from the first request to the last answer: HTTP, parse, header mapping, validation,
+   storage and the change-feed entries, all as an agency's upload meets them (the feed's
+   consumer, which decides standings afterwards, does not run).
+
+Each raw path inserts the very rows its gateway path stored, with one `executemany` per
+batch, into a copy of the records table in the same database in the same run. The ratio is
+gateway/raw records per second (target for the upload path: >= 0.5 on SQLite).
 """
 
 from __future__ import annotations
@@ -87,18 +95,85 @@ def run(url: str, n: int, batch: int) -> tuple[float, float]:
     return n / gateway_s, n / raw_s
 
 
+def _raw_copy(db: Database):  # noqa: ANN202 - a copy of the records table, its keys and checks kept
+    copy = MetaData()
+    subjects.to_metadata(copy)
+    agencies.to_metadata(copy)
+    raw_table = records.to_metadata(copy, name="bench_raw_records")
+    for item in [*raw_table.indexes, *raw_table.constraints]:
+        if item.name:
+            item.name = "bench_" + item.name
+    raw_table.create(db.engine, checkfirst=True)
+    return raw_table
+
+
+def _raw_seconds(db: Database, raw_table, batch: int) -> tuple[float, int]:  # noqa: ANN001
+    with db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(records).order_by(records.c.id))]
+    for row in rows:
+        row.pop("id")
+    t0 = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        with db.write() as conn:
+            conn.execute(raw_table.insert(), rows[start : start + batch])
+    return time.perf_counter() - t0, len(rows)
+
+
+def run_upload(url: str, n: int, file_rows: int) -> tuple[float, float]:
+    """(gateway, raw) records per second of the upload path (see the module's doc)."""
+    import subprocess
+    import tempfile
+
+    import httpx
+
+    from bench._wrk import free_port, stop, wait_listening
+    from bench.pipeline import penalties_csv, prepare
+
+    work = Path(tempfile.mkdtemp(prefix="gw-bench-upload-"))
+    env, token = prepare(url, work)
+    bodies = [penalties_csv(min(file_rows, n - start), offset=start) for start in range(0, n, file_rows)]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
+                             "serve", "--port", str(port)], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    try:
+        wait_listening(port, proc)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=300) as client:
+            client.get("/healthz")  # a connection and the first request's lazy imports out of the timing
+            t0 = time.perf_counter()
+            for body in bodies:
+                r = client.post("/v1/records:import", params={"agency": "MY-AJJ", "kind": "penalty"},
+                                content=body, headers={"Content-Type": "text/csv"})
+                assert r.status_code == 200, r.text[:500]
+                assert r.json()["counts"]["accepted"] == body.count(b"\n") - 1, r.json()["counts"]
+            gateway_s = time.perf_counter() - t0
+    finally:
+        stop(proc)
+    db = Database(url)
+    try:
+        raw_s, stored = _raw_seconds(db, _raw_copy(db), file_rows)
+    finally:
+        db.dispose()
+    assert stored == n, (stored, n)
+    return n / gateway_s, n / raw_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--upload-rows", type=int, default=20_000, help="rows sent over HTTP as CSV files")
+    parser.add_argument("--file-rows", type=int, default=5_000, help="rows per uploaded file (and raw batch)")
+    parser.add_argument("--no-upload", action="store_true", help="only the storage path")
     args = parser.parse_args()
     targets = [("SQLite", sqlite_url(), None)]
     if not args.sqlite_only:
         pg = postgres_url()
         if pg:
             targets.append(("PostgreSQL", pg[0], pg[1]))
-    print(f"intake: {args.records} records, batches of {args.batch}")
+    print(f"storage path (IntakeService.submit): {args.records} records, batches of {args.batch}")
     print(f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}")
     for name, url, cleanup in targets:
         try:
@@ -107,6 +182,22 @@ def main() -> None:
             if cleanup:
                 cleanup()
         print(f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{gw / raw:>8.2f}")
+    if args.no_upload:
+        return
+    print(f"\nupload path (HTTP to gateway serve, CSV parse, validate, store, change feed): "
+          f"{args.upload_rows} rows in files of {args.file_rows}")
+    print(f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}{'target':>8}")
+    for name, _, _ in targets:
+        url, cleanup = (sqlite_url(), None) if name == "SQLite" else (postgres_url() or (None, None))
+        if url is None:
+            continue
+        try:
+            gw, raw = run_upload(url, args.upload_rows, args.file_rows)
+        finally:
+            if cleanup:
+                cleanup()
+        target = ">= 0.5" if name == "SQLite" else "-"
+        print(f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{gw / raw:>8.2f}{target:>8}")
 
 
 if __name__ == "__main__":

@@ -152,17 +152,18 @@ def run_one(label: str, url: str, rows: list[dict], batch: int) -> dict:
             "upload_rows_per_second": len(rows) / uploaded, "standings": stored, "items": items}
 
 
-def penalties_csv(n: int) -> bytes:
+def penalties_csv(n: int, offset: int = 0) -> bytes:
     """N penalty rows as one CSV file, headed with the data fields' codes (the decision number
-    is the source record id)."""
+    is the source record id); `offset` numbers the rows of a further file."""
     import csv
     import io
 
     from tests.factories import make_uscc, penalty
 
     today = dt.date.today()
-    rows = [penalty(f"F{i}", make_uscc(60_000 + i % max(1, n // 3)),
-                    decided=(today - dt.timedelta(days=5 + i % 290)).isoformat())["data"] for i in range(n)]
+    rows = [penalty(f"F{i}", make_uscc(60_000 + i % max(1, (n + offset) // 3)),
+                    decided=(today - dt.timedelta(days=5 + i % 290)).isoformat())["data"]
+            for i in range(offset, offset + n)]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()

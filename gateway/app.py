@@ -1,7 +1,7 @@
 """The HTTP application: connexion AsyncApp routed from `schemas/openapi.yaml` by operationId.
 
 Every middleware is added here, explicitly, outermost first: request context (request id,
-latency by route), body limit, request timeout, CORS (when configured), `/metrics`, the
+latency by route), body limit, request timeout, JSON depth and number limits, CORS (when configured), `/metrics`, the
 console, then connexion's own stack (exception handling, routing, the audit recorder,
 security, validation) and the handler. Every error a handler or the framework raises is
 answered by one handler, as problem JSON (`gateway.errors`).
@@ -26,6 +26,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.access.recorder import AuditMiddleware
 from gateway.api import deps
+from gateway.api.jsonlimits import JsonLimitMiddleware
 from gateway.api.limits import BodyLimitMiddleware
 from gateway.api.problems import problem_response
 from gateway.api.timeouts import TimeoutMiddleware
@@ -140,6 +141,9 @@ def create_app(services: Services) -> AsyncApp:
                        max_bytes=services.settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        seconds=services.settings.request_timeout_seconds)
+    app.add_middleware(JsonLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       max_depth=services.settings.json_max_depth,
+                       max_digits=services.settings.json_max_number_digits)
     if services.settings.cors_origins:
         app.add_middleware(CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                            allow_origins=services.settings.cors_origins, allow_methods=["GET", "POST"],

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     max_batch_records: int = Field(default=10_000, ge=1, le=100_000)
     cors_origins: list[str] = Field(default_factory=list, description="CORS is off unless origins are listed")
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+    json_max_depth: int = Field(default=32, ge=2, le=1000, description="JSON bodies nested deeper are refused with 400")
+    json_max_number_digits: int = Field(
+        default=40, ge=16, le=4000, description="JSON numbers with a longer run of digits are refused with 400")
+
+    # --- intake: reading an imported file (gateway.intake.limits) ---
+    intake_max_rows: int = Field(default=100_000, ge=1, description="rows after the header, blank ones included")
+    intake_max_columns: int = Field(default=1_000, ge=10, le=16_384, description="cells in one row")
+    intake_max_cell_chars: int = Field(default=32_767, ge=256, le=131_072,
+                                       description="characters in one cell or XLSX shared string")
+    intake_xlsx_max_uncompressed_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024,
+                                                    description="an XLSX workbook's parts unpacked, together")
+    intake_xlsx_max_compression_ratio: float = Field(
+        default=100.0, ge=10, description="unpacked / packed size of any XLSX part above 1 MiB")
 
     # --- policy ---
     policy_profile: str = Field(default="municipal-2021", description="a file name under policies/ (without .yaml) or a path")

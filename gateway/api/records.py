@@ -14,6 +14,7 @@ from gateway.api.views import record_version
 from gateway.errors import GatewayError
 from gateway.intake import repository as intake_repo
 from gateway.intake.importing import import_file
+from gateway.intake.limits import LimitExceeded, ReadLimits
 from gateway.xmlsafe import MalformedXml, UnsafeXml
 
 
@@ -39,6 +40,39 @@ class MalformedXmlRefused(GatewayError):
 
 class UnreadableFile(GatewayError):
     status, slug, title = 422, "unreadable-file", "The file could not be read"
+
+
+class FileLimit(GatewayError):
+    """A file beyond one of the reading limits (gateway.intake.limits): 413, one type per limit,
+    with the setting that holds the limit and its value as members."""
+
+    status, slug, title = 413, "file-limit", "The file is beyond a reading limit"
+
+
+class TooManyRows(FileLimit):
+    slug, title = "too-many-rows", "Too many rows"
+
+
+class TooManyColumns(FileLimit):
+    slug, title = "too-many-columns", "Too many cells in a row"
+
+
+class CellTooLong(FileLimit):
+    slug, title = "cell-too-long", "A cell is too long"
+
+
+class ArchiveTooLarge(FileLimit):
+    slug, title = "archive-too-large", "The workbook unpacks too large"
+
+
+class CompressionRatio(FileLimit):
+    slug, title = "compression-ratio", "The workbook is packed too tightly (zip bomb)"
+
+
+_LIMITS: dict[str, type[FileLimit]] = {
+    "too_many_rows": TooManyRows, "too_many_columns": TooManyColumns, "cell_too_long": CellTooLong,
+    "archive_too_large": ArchiveTooLarge, "compression_ratio": CompressionRatio,
+}
 
 
 class RecordNotFound(GatewayError):
@@ -90,7 +124,11 @@ async def post_import(agency: str, kind: str | None = None, body: Any = None) ->
             content_type=content_type,
             default_kind=kind,
             idempotency_key=_idempotency_key(),
+            limits=ReadLimits.from_settings(svc.settings),
         )
+    except LimitExceeded as exc:
+        cls = _LIMITS.get(exc.reason, FileLimit)
+        raise cls(str(exc), setting=exc.setting, limit=exc.limit, reason=exc.reason) from None
     except UnsafeXml as exc:
         raise UnsafeXmlRefused(str(exc)) from None
     except MalformedXml as exc:

@@ -22,13 +22,21 @@ def register(subparsers) -> None:  # noqa: ANN001
 
 def _import(args: argparse.Namespace) -> int:
     from gateway.intake.importing import import_file
+    from gateway.intake.limits import FileUnreadable, ReadLimits
+    from gateway.xmlsafe import UnsafeXml
 
     if not args.file.is_file():
         print(f"gateway: no such file: {args.file}", file=sys.stderr)
         return 2
     svc = services_from(args)
-    result = import_file(svc.intake, args.agency, args.file.read_bytes(), filename=args.file.name,
-                         default_kind=args.kind, chunk_size=args.chunk, progress=_progress)
+    try:
+        result = import_file(svc.intake, args.agency, args.file.read_bytes(), filename=args.file.name,
+                             default_kind=args.kind, chunk_size=args.chunk, progress=_progress,
+                             limits=ReadLimits.from_settings(svc.settings))
+    except (FileUnreadable, UnsafeXml) as exc:  # the file refused as a whole: one line, why
+        reason = getattr(exc, "reason", "unsafe_xml")
+        print(f"gateway import: {args.file.name}: {reason}: {exc}", file=sys.stderr)
+        return 2
     counts = result.counts()
     print(f"{args.file.name}: {result.format}" + (f" ({result.encoding})" if result.encoding else "")
           + ", " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -5,6 +5,12 @@ superset GB18030), "CSV UTF-8" with a BOM, and "Unicode text" as tab-separated U
 with a BOM. The encoding is decided in that order: BOM, strict UTF-8, strict GB18030, and
 only then charset-normalizer's guess. The delimiter (comma, tab or semicolon) is the one
 the header line uses most.
+
+`rows` is bounded: before the csv module builds a row, the delimiters of the physical lines
+it is made of are counted (quoted ones too, a cheap upper bound of its fields), and a row
+whose lines hold more than `FIELD_BOUND` times `max_fields` delimiters is refused; the
+caller checks the exact field count. A 4 MB header of 2,000,000 columns stops here, before
+two million strings exist.
 """
 
 from __future__ import annotations
@@ -45,7 +51,38 @@ def delimiter(text: str) -> str:
     return ","
 
 
-def rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(row number as a spreadsheet shows it, cells) for each record of the file, blanks too."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=False)
-    yield from enumerate(reader, start=1)
+FIELD_BOUND = 4
+
+
+class TooManyFields(ValueError):
+    def __init__(self, row: int) -> None:
+        super().__init__(f"row {row} has too many fields")
+        self.row = row
+
+
+def rows(text: str, max_fields: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(row number as a spreadsheet shows it, cells) for each record of the file, blanks too.
+
+    Raises TooManyFields (with the row number) when a row's lines hold more delimiters than
+    `FIELD_BOUND * max_fields`."""
+    sep = delimiter(text)
+    if max_fields is None:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+        yield from enumerate(reader, start=1)
+        return
+    bound = FIELD_BOUND * max_fields
+    pending = 0  # delimiters in the lines of the row being read
+    number = 1
+
+    def lines() -> Iterator[str]:
+        nonlocal pending
+        for line in io.StringIO(text, newline=""):
+            pending += line.count(sep)
+            if pending > bound:
+                raise TooManyFields(number)
+            yield line
+
+    for row in csv.reader(lines(), delimiter=sep, strict=False):
+        yield number, row
+        number += 1
+        pending = 0

@@ -14,23 +14,33 @@ first data row row 2 (blank rows count, they are merely skipped); in XML a row i
 into a CSV the agency can open in Excel, fix and resend.
 
 Whole-file failures raise `FileUnreadable` (a ValueError with a stable `reason`; for XML
-that is not well-formed it is also a `gateway.xmlsafe.MalformedXml`), and unsafe XML raises
-`gateway.xmlsafe.UnsafeXml`; the API maps them to 4xx answers.
+that is not well-formed it is also a `gateway.xmlsafe.MalformedXml`), a file beyond a
+reading limit (`gateway.intake.limits.ReadLimits`: rows, cells per row, characters per
+cell, the workbook's unpacked size and compression ratio) raises its subclass
+`LimitExceeded`, and unsafe XML raises `gateway.xmlsafe.UnsafeXml`; the API maps them to
+4xx answers. Every row read, blank or not, counts against the row limit, and every
+thousand rows the request's deadline is checked (`gateway.deadlines`).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from lxml import etree
+
 from gateway import xmlsafe
 from gateway.intake import csvfile, xlsxfile, xmlfile
 from gateway.intake.columns import Layout, Problem, kind_of
+from gateway.intake.limits import CHECK_EVERY, FileUnreadable, LimitExceeded, ReadLimits, check_deadline
+
+__all__ = ["FileUnreadable", "LimitExceeded", "ReadLimits", "parse_file", "write_rejection_report"]
 
 Format = Literal["csv", "xlsx", "xml"]
 
@@ -55,15 +65,6 @@ class ParsedFile:
     problems: list[RowProblem] = field(default_factory=list)
     encoding: str | None = None  # None for XLSX, whose parts are always UTF-8 XML
     format: Format = "csv"
-
-
-class FileUnreadable(ValueError):
-    """The file as a whole cannot be read: reason is one of empty_file, too_many_rows,
-    unknown_encoding, malformed_csv, malformed_xlsx, malformed_xml, unsupported_format."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 class MalformedXmlFile(FileUnreadable, xmlsafe.MalformedXml):
@@ -114,26 +115,31 @@ def parse_file(
     filename: str | None,
     content_type: str | None,
     default_kind: str | None = None,
-    max_rows: int = 100_000,
+    max_rows: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> ParsedFile:
     """Read an imported file into raw record dicts (by row) and row problems.
 
     `default_kind` (an English kind or its Chinese name) applies to rows whose kind neither a
     kind column nor CF_* / XK_* columns give. Raises FileUnreadable, xmlsafe.UnsafeXml, and
-    ValueError for an unknown `default_kind`.
+    ValueError for an unknown `default_kind`. `max_rows`, when given, overrides
+    `limits.max_rows`.
     """
+    limits = limits or ReadLimits()
+    if max_rows is not None:
+        limits = dataclasses.replace(limits, max_rows=max_rows)
     kind = None
     if default_kind is not None and (kind := kind_of(default_kind)) is None:
         raise ValueError(f"unknown record kind {default_kind!r}")
     fmt = detect_format(data, filename, content_type)
     if fmt == "xml":
-        return _parse_xml(data, max_rows)
+        return _parse_xml(data, limits)
     if fmt == "xlsx":
         try:
-            return _tabulate(xlsxfile.rows(data, kind), kind, max_rows, ParsedFile(format="xlsx"))
+            return _tabulate(xlsxfile.rows(data, kind, limits), kind, limits, ParsedFile(format="xlsx"))
         except FileUnreadable:
             raise
-        except (zipfile.BadZipFile, KeyError, OSError, TypeError, ValueError) as exc:
+        except (zipfile.BadZipFile, KeyError, OSError, TypeError, ValueError, etree.LxmlError) as exc:
             if type(exc).__module__.startswith("defusedxml"):
                 raise xmlsafe.UnsafeXml(f"the workbook uses a refused XML feature: {exc}") from None
             raise FileUnreadable("malformed_xlsx", f"the workbook cannot be read: {exc}") from None
@@ -142,8 +148,13 @@ def parse_file(
     except UnicodeError as exc:
         raise FileUnreadable("unknown_encoding", str(exc)) from None
     try:
-        return _tabulate(csvfile.rows(text), kind, max_rows, ParsedFile(format="csv", encoding=encoding))
+        return _tabulate(csvfile.rows(text, limits.max_columns), kind, limits,
+                         ParsedFile(format="csv", encoding=encoding))
+    except csvfile.TooManyFields as exc:
+        raise limits.too_many_columns(exc.row) from None
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise limits.cell_too_long("a field") from None
         raise FileUnreadable("malformed_csv", f"the CSV cannot be read: {exc}") from None
 
 
@@ -152,20 +163,26 @@ def _blank(cells: Sequence[Any]) -> bool:
 
 
 def _tabulate(
-    rows: Iterator[tuple[int, Sequence[Any]]], kind: str | None, max_rows: int, out: ParsedFile
+    rows: Iterator[tuple[int, Sequence[Any]]], kind: str | None, limits: ReadLimits, out: ParsedFile
 ) -> ParsedFile:
     layout: Layout | None = None
     problems: list[Problem] = []
     count = 0
     for number, cells in rows:
+        count += 1  # every row read counts, blank or not: the header is the one not counted
+        if count > limits.max_rows + 1:
+            raise limits.too_many_rows()
+        if count % CHECK_EVERY == 0:
+            check_deadline(number)
+        if len(cells) > limits.max_columns:
+            raise limits.too_many_columns(number)
+        if out.format == "csv" and cells and max(map(len, cells)) > limits.max_cell_chars:
+            raise limits.cell_too_long(f"row {number}")
         if _blank(cells):
             continue
         if layout is None:
             layout = Layout(cells, number)
             continue
-        count += 1
-        if count > max_rows:
-            raise FileUnreadable("too_many_rows", f"the file has more than {max_rows} data rows; split it")
         record, row_problems = layout.build(number, cells, kind)
         if record is not None:
             out.records.append(ParsedRow(number, record))
@@ -176,13 +193,14 @@ def _tabulate(
     return out
 
 
-def _parse_xml(data: bytes, max_rows: int) -> ParsedFile:
+def _parse_xml(data: bytes, limits: ReadLimits) -> ParsedFile:
     try:
-        records, problems, encoding = xmlfile.parse(data, max_rows)
+        records, problems, encoding = xmlfile.parse(data, limits.max_rows)
     except xmlsafe.MalformedXml as exc:
         raise MalformedXmlFile("malformed_xml", f"the XML is not well-formed: {exc}") from None
-    except xmlfile.TooManyRecords as exc:
-        raise FileUnreadable("too_many_rows", str(exc)) from None
+    except xmlfile.TooManyRecords:
+        raise limits.too_many_rows() from None
+    check_deadline(len(records))  # the document is parsed whole: look at the deadline once after
     return ParsedFile(
         records=[ParsedRow(n, r) for n, r in records],
         problems=[RowProblem(*p) for p in problems],

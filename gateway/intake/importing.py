@@ -13,6 +13,7 @@ from typing import Any
 from gateway import deadlines
 from gateway.errors import RequestTimeout
 from gateway.intake.files import parse_file, write_rejection_report
+from gateway.intake.limits import ReadLimits
 from gateway.intake.service import IntakeService
 
 log = logging.getLogger("gateway.intake")
@@ -70,11 +71,11 @@ def import_file(
     content_type: str | None = None,
     default_kind: str | None = None,
     idempotency_key: str | None = None,
-    max_rows: int = 100_000,
+    limits: ReadLimits | None = None,
     chunk_size: int = 10_000,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    parsed = parse_file(data, filename, content_type, default_kind=default_kind, max_rows=max_rows)
+    parsed = parse_file(data, filename, content_type, default_kind=default_kind, limits=limits)
     results: list[dict[str, Any]] = []
     batch_ids = []
     for start in range(0, len(parsed.records), chunk_size):

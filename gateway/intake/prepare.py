@@ -23,6 +23,7 @@ from gateway.domain.records import (
     to_jsonable,
     validate_data,
 )
+from gateway.intake.textsafety import unsafe_characters
 
 # where the subject's identifiers sit inside 双公示 data, by kind
 _XDR_FIELDS = {
@@ -96,7 +97,7 @@ def prepare(
     """Validate and normalise one record; raise `Rejected` with every problem found."""
     if not isinstance(raw, Mapping):
         raise Rejected(index, None, [FieldProblem("", "not_an_object", "a record must be a JSON object")])
-    problems: list[FieldProblem] = []
+    problems: list[FieldProblem] = unsafe_characters(raw)  # XML-unsafe text (gateway.intake.textsafety)
     source_id = raw.get("source_record_id")
     if not isinstance(source_id, str | int) or isinstance(source_id, bool) or not str(source_id).strip():
         problems.append(FieldProblem("source_record_id", "required", "source_record_id is required"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, func, select, update
@@ -170,8 +171,9 @@ def touch_subjects(conn: Connection, subject_ids: Iterable[int], now: dt.datetim
 
 def _dedupe(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
     seen, out = set(), []
+    get = itemgetter(*key)
     for row in rows:
-        k = tuple(row[c] for c in key)
+        k = get(row)
         if k not in seen:
             seen.add(k)
             out.append(row)

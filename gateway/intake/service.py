@@ -62,7 +62,8 @@ class Outcome:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and (k != "problems" or v)}
+        # the fields as they are (dataclasses.asdict deep-copies every value: a tenth of an upload's time)
+        return {k: v for k, v in vars(self).items() if v is not None and (k != "problems" or v)}
 
 
 @dataclass

@@ -22,6 +22,7 @@ The result is idempotent; the letter case is kept.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _BRACKETS = str.maketrans({"(": "（", ")": "）"})
 _MAX_ROUNDS = 8
@@ -29,10 +30,14 @@ _MAX_ROUNDS = 8
 
 def _once(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)
-    text = "".join(c for c in text if not (c.isspace() or unicodedata.category(c) == "Cf"))
+    # every whitespace and format (Cf) character is non-printable but the ASCII space, so a
+    # printable text without one has nothing to remove (str.isprintable runs in C)
+    if not text.isprintable() or " " in text:
+        text = "".join(c for c in text if not (c.isspace() or unicodedata.category(c) == "Cf"))
     return text.translate(_BRACKETS)
 
 
+@lru_cache(maxsize=16_384)  # a pure function of its text; an upload repeats its subjects' names
 def normalize_name(name: str) -> str:
     """The comparison form of a subject's name (see the module docstring)."""
     # Removing a space can put a combining mark next to a new base character, which NFKC

@@ -72,9 +72,20 @@ def get_entry(entry_id: str) -> Any:
     return json_response(services().policy.entry(entry_id))
 
 
+def _date(body: dict, key: str) -> dt.date | None:
+    value = body.get(key)
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{key}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def post_transition(entry_id: str, body: dict) -> Any:
     result = services().policy.transition(entry_id, body["action"], _actor(), body.get("note"),
-                                          bool(body.get("fraud", False)), body.get("argument"))
+                                          bool(body.get("fraud", False)), body.get("argument"),
+                                          _date(body, "happened_on"))
     return json_response(result.to_dict())
 
 

@@ -2,10 +2,12 @@
 
     gateway policy recompute --all              decide every subject with records again
     gateway policy recompute 91510703MA...      decide the named subjects again
+    gateway policy recompute --date 2026-03-02 91510703MA...   decide them as of that day
     gateway policy sweep [--date 2026-06-02]    expire entries, flag windows, report overdue items
     gateway list-entries list [--list blacklist] [--state published] [--region 5107] [--json]
     gateway list-entries show ENTRY_ID
     gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
+                                     [--on 2026-03-02]   the day the step really happened
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     rc = sub.add_parser("recompute", help="decide subjects again (through the change feed) and propose list entries")
     rc.add_argument("subjects", nargs="*", metavar="USCC", help="subjects (any identifier): decided now")
     rc.add_argument("--all", action="store_true", help="every subject: put in the change feed for the consumers")
+    rc.add_argument("--date", type=dt.date.fromisoformat,
+                    help="decide the named subjects as of this day (default: today in China; never after today)")
     add_config_option(rc)
     rc.set_defaults(func=_recompute)
     sw = sub.add_parser("sweep", help="decide the subjects whose next change day has come (expiry, windows), "
@@ -60,6 +64,9 @@ def register(subparsers) -> None:  # noqa: ANN001
                     help="confirm: the subject waived its argument, or its argument was not accepted")
     tr.add_argument("--note")
     tr.add_argument("--fraud", action="store_true", help="revoking an incentive obtained by fraud")
+    tr.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat,
+                    help="the day the step really happened (default today; not in the future, not before the "
+                    "step it follows)")
     add_config_option(tr)
     tr.set_defaults(func=_transition)
 
@@ -74,6 +81,10 @@ def _recompute(args: argparse.Namespace) -> int:
 
     if bool(args.all) == bool(args.subjects):
         print("gateway: give --all or one or more subjects", file=sys.stderr)
+        return EXIT_USAGE
+    if args.all and args.date:
+        print("gateway: --date decides the named subjects now; --all only puts every subject in the change feed",
+              file=sys.stderr)
         return EXIT_USAGE
     svc = services_from(args)
     if args.all:
@@ -91,7 +102,11 @@ def _recompute(args: argparse.Namespace) -> int:
                 print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
                 return EXIT_FOUND_PROBLEMS
             ids.append(subject.id)
-    result = svc.policy.recompute(ids)
+    try:
+        result = svc.policy.recompute(ids, as_of=args.date)
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
     print(f"{result.subjects} subject(s) decided, {len(result.proposed)} entr(ies) proposed")
     for uid in result.proposed:
         print(f"proposed {uid}")
@@ -143,7 +158,7 @@ def _transition(args: argparse.Namespace) -> int:
 
     try:
         result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
-                                                       args.argument)
+                                                       args.argument, args.happened_on)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS

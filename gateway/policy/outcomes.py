@@ -64,6 +64,19 @@ class ArgumentPeriodOpen(PolicyError):
     status, slug, title = 409, "argument-period-open", "The subject's argument period has not ended"
 
 
+class HappenedOnOutOfBounds(PolicyError):
+    """The day a step happened (`happened_on`) is in the future, or before the step it follows
+    (rule 3); the problem names the bound (`latest` or `earliest`)."""
+
+    status, slug, title = 422, "happened-on-out-of-bounds", "The day the step happened is out of bounds"
+
+
+class AsOfInFuture(PolicyError):
+    """Deciding as of a day after today (a rehearsal moves the clock instead: GATEWAY_CLOCK_FIXED)."""
+
+    status, slug, title = 422, "as-of-in-future", "Cannot decide as of a future day"
+
+
 class NotEligible(PolicyError):
     """An incentive application from a subject that does not meet all six conditions (§5)."""
 

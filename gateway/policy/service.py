@@ -29,6 +29,7 @@ from gateway.domain.policy.lifecycle import IllegalTransition, parse_action
 from gateway.domain.policy.profile import Profile
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import (
+    AsOfInFuture,
     ChangeNotDecided,
     EntryNotFound,
     IncentiveEntryOpen,
@@ -95,6 +96,10 @@ class PolicyService:
         return view
 
     def recompute(self, subject_ids: Iterable[int], *, as_of: dt.date | None = None) -> RecomputeResult:
+        """Decide the subjects now, as of `as_of` (default today; never after today)."""
+        if as_of is not None and as_of > self.today():
+            raise AsOfInFuture(f"cannot decide as of {as_of.isoformat()}: today is {self.today().isoformat()} in China",
+                               as_of=as_of.isoformat(), latest=self.today().isoformat())
         ids = sorted(set(subject_ids))
         with self.db.write() as conn:
             feed.enqueue(conn, ids, self.clock.now(), "operator")
@@ -176,8 +181,10 @@ class PolicyService:
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
     def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
-                   argument: str | None = None) -> TransitionResult:
-        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow."""
+                   argument: str | None = None, happened_on: dt.date | None = None) -> TransitionResult:
+        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow.
+        `happened_on`: the day the step really happened (default today; never in the future, never
+        before the step it follows)."""
         now = self.clock.now()
         with self.db.write() as conn:
             row = repo.get_entry(conn, entry_id, for_update=True)
@@ -186,7 +193,7 @@ class PolicyService:
             try:
                 done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
-                                        note=note, fraud=fraud, argument=argument)
+                                        note=note, fraud=fraud, argument=argument, happened_on=happened_on)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")

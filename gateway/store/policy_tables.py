@@ -97,7 +97,8 @@ list_entry_events = Table(
     Column("action", String(32), nullable=False),  # a lifecycle action, or propose | apply | list | window_opened
     Column("to_state", String(24), nullable=False),
     Column("actor", String(128), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", UTCDateTime, nullable=False),  # when it was recorded
+    Column("happened_on", Date),  # the day it really happened (rule 3; NULL before migration 0011: `at`)
     Column("note", Text),
     Column("detail", JsonDoc),  # fraud flag, instructions followed, dates set
 )

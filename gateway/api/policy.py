@@ -85,7 +85,7 @@ def _date(body: dict, key: str) -> dt.date | None:
 def post_transition(entry_id: str, body: dict) -> Any:
     result = services().policy.transition(entry_id, body["action"], _actor(), body.get("note"),
                                           bool(body.get("fraud", False)), body.get("argument"),
-                                          _date(body, "happened_on"))
+                                          _date(body, "happened_on"), body.get("level"), body.get("evidence"))
     return json_response(result.to_dict())
 
 

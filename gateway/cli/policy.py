@@ -8,6 +8,8 @@
     gateway list-entries show ENTRY_ID
     gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
                                      [--on 2026-03-02]   the day the step really happened
+                                     [--level city]      approve: the level approving (level by level)
+                                     [--evidence REF]    refuse: the evidence an application did not pass on
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
 from gateway.cli._common import add_config_option, os_actor, services_from
 
 ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
-           "request-removal", "remove", "expire", "revoke", "review",
+           "request-removal", "remove", "expire", "revoke", "review", "approve", "refuse", "accept-argument",
+           "notify-removal",
            "uphold", "correct")  # the last two: the first release's names, kept for one release
 
 
@@ -67,6 +70,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat,
                     help="the day the step really happened (default today; not in the future, not before the "
                     "step it follows)")
+    tr.add_argument("--level", help="approve: the level approving (checked against the profile's next level)")
+    tr.add_argument("--evidence", help="refuse: the evidence the application did not pass on")
     add_config_option(tr)
     tr.set_defaults(func=_transition)
 
@@ -158,7 +163,7 @@ def _transition(args: argparse.Namespace) -> int:
 
     try:
         result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
-                                                       args.argument, args.happened_on)
+                                                       args.argument, args.happened_on, args.level, args.evidence)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS

@@ -34,9 +34,11 @@ from gateway.domain.policy.lifecycle import (
 from gateway.domain.policy.periods import add_working_days
 from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.policy import repository as repo
+from gateway.policy.approvals import check_approved, record_approval
 from gateway.policy.outcomes import (
     SYSTEM,
     ArgumentPeriodOpen,
+    EvidenceRequired,
     HappenedOnOutOfBounds,
     RemovalWindowClosed,
     RemovalWindowNotOpen,
@@ -88,6 +90,8 @@ def apply_transition(
     by_system: bool = False,
     argument: str | None = None,
     happened_on: dt.date | None = None,
+    level: str | None = None,
+    evidence: str | None = None,
 ) -> Applied:
     """Carry out `action` on the entry `row` (raises IllegalTransition, RemovalWindowNotOpen,
     HappenedOnOutOfBounds). `happened_on` is the day the step really happened (a notice served
@@ -97,11 +101,24 @@ def apply_transition(
     own = entry_profile(row, profile)
     step = lifecycle_transition(parse_state(row.list_kind, row.state), action, fraud=fraud, profile=own,
                                 by_system=by_system)
+    if step.action == Action.APPROVE:
+        final = record_approval(conn, row, own, actor=actor, level=level, now=now, day=today, note=note)
+        if final is None:
+            return Applied(repo.get_entry(conn, row.uid), step)
+        return apply_transition(conn, repo.get_entry(conn, row.uid), final.value, actor=actor, now=now,
+                                profile=profile, calendar=calendar, argument_window_days=argument_window_days,
+                                note="approved by every level", happened_on=today)
+    check_approved(conn, row, own, step.action)
     values: dict[str, Any] = {"state": step.state, "updated_at": now}
     detail: dict[str, Any] = {}
     if is_final(row.list_kind, step.state):
         values["open_key"] = None
-    if step.action == Action.NOTIFY:
+    if step.action == Action.REFUSE and not (evidence or "").strip():
+        raise EvidenceRequired("refusing an application needs the evidence it did not pass on (evidence)",
+                               entry=row.uid)
+    if evidence:
+        detail["evidence"] = evidence
+    if step.action in (Action.NOTIFY, Action.REFUSE, Action.NOTIFY_REMOVAL):  # a notice: the unit may argue
         deadline = add_working_days(calendar, today, argument_window_days)
         values.update(notified_at=now, argument_deadline=deadline.date)
         detail["argument_deadline"] = deadline.date.isoformat()

@@ -168,7 +168,8 @@ def last_step_day(conn: Connection, entry_id: int) -> dt.date | None:
     and basis updates that leave the state are not steps)."""
     e = list_entry_events.c
     q = (select(e.happened_on, e.at).where(e.entry_id == entry_id,
-                                           or_(e.from_state.is_(None), e.from_state != e.to_state))
+                                           or_(e.from_state.is_(None), e.from_state != e.to_state,
+                                               e.action == "approve"))
          .order_by(e.id.desc()).limit(1))
     row = conn.execute(q).first()
     if row is None:

@@ -181,7 +181,8 @@ class PolicyService:
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
     def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
-                   argument: str | None = None, happened_on: dt.date | None = None) -> TransitionResult:
+                   argument: str | None = None, happened_on: dt.date | None = None, level: str | None = None,
+                   evidence: str | None = None) -> TransitionResult:
         """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow.
         `happened_on`: the day the step really happened (default today; never in the future, never
         before the step it follows)."""
@@ -193,7 +194,8 @@ class PolicyService:
             try:
                 done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
-                                        note=note, fraud=fraud, argument=argument, happened_on=happened_on)
+                                        note=note, fraud=fraud, argument=argument, happened_on=happened_on,
+                                        level=level, evidence=evidence)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")

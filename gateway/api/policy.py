@@ -93,3 +93,20 @@ def post_incentive_application(body: dict) -> Any:
     subject = _subject(body["uscc"])
     entry = services().policy.apply_incentive(subject.id, _actor(), body.get("note"))
     return json_response(entry, 201)
+
+
+def post_repair_application(body: dict) -> Any:
+    """The subject applies for credit repair of a penalty (信用修复, rule 5)."""
+    subject = _subject(body["uscc"])
+    made = services().policy.apply_repair(subject.id, body["record_id"], _actor(), body.get("note"),
+                                          _date(body, "happened_on"))
+    return json_response(made, 201)
+
+
+def get_repair(repair_id: str) -> Any:
+    return json_response(services().policy.repair(repair_id))
+
+
+def post_repair_decision(repair_id: str, body: dict) -> Any:
+    return json_response(services().policy.decide_repair(repair_id, body["outcome"], _actor(), body.get("note"),
+                                                         _date(body, "happened_on")))

@@ -6,6 +6,9 @@
     gateway policy sweep [--date 2026-06-02]    expire entries, flag windows, report overdue items
     gateway list-entries list [--list blacklist] [--state published] [--region 5107] [--json]
     gateway list-entries show ENTRY_ID
+    gateway credit-repair apply USCC RECORD_ID [--on DATE] [--note TEXT]   the subject applies (信用修复)
+    gateway credit-repair decide REPAIR_ID approved|refused [--on DATE] [--note TEXT]
+    gateway credit-repair show REPAIR_ID
     gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
                                      [--on 2026-03-02]   the day the step really happened
                                      [--level city]      approve: the level approving (level by level)
@@ -74,6 +77,69 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr.add_argument("--evidence", help="refuse: the evidence the application did not pass on")
     add_config_option(tr)
     tr.set_defaults(func=_transition)
+
+
+    repair = subparsers.add_parser("credit-repair", help="credit repair (信用修复) of a penalty's publication")
+    rsub = repair.add_subparsers(dest="repair_command", required=True)
+    ra = rsub.add_parser("apply", help="the subject applies (refused before the minimum publication period)")
+    ra.add_argument("subject", metavar="USCC")
+    ra.add_argument("record_id", help="the penalty's record id")
+    ra.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day the subject applied")
+    ra.add_argument("--note")
+    add_config_option(ra)
+    ra.set_defaults(func=_repair_apply)
+    rd = rsub.add_parser("decide", help="approve (the publication is withdrawn everywhere it went) or refuse")
+    rd.add_argument("repair_id")
+    rd.add_argument("outcome", choices=("approved", "refused"))
+    rd.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day it was decided")
+    rd.add_argument("--note")
+    add_config_option(rd)
+    rd.set_defaults(func=_repair_decide)
+    rs = rsub.add_parser("show", help="one application")
+    rs.add_argument("repair_id")
+    add_config_option(rs)
+    rs.set_defaults(func=_repair_show)
+
+
+def _repair_apply(args: argparse.Namespace) -> int:
+    from gateway.api.subjects import resolve
+    from gateway.errors import GatewayError
+
+    svc = services_from(args)
+    try:
+        with svc.db.read() as conn:
+            subject, normalized = resolve(conn, args.subject)
+        if subject is None:
+            print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
+            return EXIT_FOUND_PROBLEMS
+        _print(svc.policy.apply_repair(subject.id, args.record_id, os_actor(), args.note, args.happened_on))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
+
+
+def _repair_decide(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
+
+    try:
+        _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, os_actor(), args.note,
+                                                        args.happened_on))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
+
+
+def _repair_show(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
+
+    try:
+        _print(services_from(args).policy.repair(args.repair_id))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
 
 
 def _print(data: Any) -> None:

@@ -37,7 +37,9 @@ from gateway.domain.policy.decide import SubjectDecisions
 from gateway.domain.policy.incentive import not_listed
 from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS, Action, IncentiveState, is_final, is_in_force
 from gateway.domain.policy.profile import Profile
+from gateway.domain.policy.repair import with_repairs
 from gateway.domain.standing import Standing, compute_standing
+from gateway.policy import repairs
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import SYSTEM, digest
 from gateway.policy.procedure import apply_transition, china_day, flag_windows, propose
@@ -57,6 +59,7 @@ class PolicyOutcome:
     ended: list[str] = field(default_factory=list)  # basis withdrawn
     windows: list[tuple[str, str]] = field(default_factory=list)  # (entry uid, removal | reapply)
     proposed: list[str] = field(default_factory=list)
+    repaired: frozenset[str] = frozenset()  # penalty record versions whose credit repair was approved
 
 
 @dataclass
@@ -68,7 +71,8 @@ class PolicyStep:
 
     def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> dict[str, dict[int, Any]]:
         ids = list(snapshots)
-        return {"decisions": repo.decisions_of(conn, ids, self.profile.name), "standings": repo.standings_of(conn, ids)}
+        return {"decisions": repo.decisions_of(conn, ids, self.profile.name), "standings": repo.standings_of(conn, ids),
+                "repairs": repairs.approved_of(conn, ids)}
 
     def apply(self, conn: Connection, snap: Snapshot, as_of: dt.date, now: dt.datetime,
               preloaded: dict[str, dict[int, Any]], writes: Deferred | None = None) -> PolicyOutcome:
@@ -79,6 +83,9 @@ class PolicyStep:
         decisions = decide(records, as_of, self.profile, self.calendar)
         entries = self._basis(conn, snap, entries, decisions, as_of, now, outcome_parts)
         decisions = self._listed(decisions, entries)
+        repaired = preloaded.get("repairs", {}).get(snap.subject_id, frozenset())
+        if repaired:  # rule 5: an approved repair ends the penalty's publication
+            decisions = replace(decisions, penalties=with_repairs(decisions.penalties, repaired))
         entries = self._incentive_conditions(conn, entries, decisions, now, outcome_parts)
         made = propose(conn, snap.subject, decisions, entries, self.profile, now)
         entries.extend(made)
@@ -94,7 +101,7 @@ class PolicyStep:
                                      next_change_on=standing.next_change_on, now=now,
                                      previous=preloaded["standings"].get(sid), writes=writes)
         return PolicyOutcome(decisions, standing, entries, version, outcome_parts["expired"], outcome_parts["ended"],
-                             outcome_parts["windows"], [r.uid for r in made])
+                             outcome_parts["windows"], [r.uid for r in made], repaired)
 
     # --- 1. the calendar ------------------------------------------------------------------
 

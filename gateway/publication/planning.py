@@ -221,9 +221,11 @@ def plan_subject(
     as_of: dt.date,
     *,
     publication_ended: frozenset[str] = frozenset(),
+    repaired: frozenset[str] = frozenset(),
 ) -> list[PlannedItem]:
     """Every item the subject should have queued now, per destination (the caller ignores what
-    is already queued). `publication_ended`: penalties past their maximum publication period."""
+    is already queued). `publication_ended`: penalties past their maximum publication period;
+    `repaired`: penalties whose credit repair was approved (a `repair` item where they went)."""
     versions = list(versions)
     by_uid = {v.uid: v for v in versions}
     # what was queued and not quarantined is what a destination has (or will have)
@@ -254,7 +256,7 @@ def plan_subject(
     for v in versions:
         if v.kind in _PUBLICATION or v.kind == "commitment":
             item_kind = _PUBLICATION.get(v.kind, ItemKind.COMMITMENT)
-            if v.status == "current" and v.uid not in publication_ended:
+            if v.status == "current" and v.uid not in publication_ended and v.uid not in repaired:
                 fields = _content_fields(item_kind, v.data)
                 for route in routes:
                     if route.wants_record(v.kind) and route.wants_item(item_kind) and route.wants_region(v.region or region):
@@ -266,6 +268,8 @@ def plan_subject(
         if v.status == "superseded" and successor is not None:
             reason = "corrected" if successor.status == "current" else withdrawal_reason(successor.reason)
             note = successor.reason if successor.status != "current" else None
+        elif v.status == "current" and v.uid in repaired:
+            reason, note = "repaired", "信用修复 approved on the subject's application"
         elif v.status == "current" and v.uid in publication_ended:
             reason, note = "expired", None
         else:

@@ -109,3 +109,20 @@ def test_rule_4_a_refused_application_has_its_own_path(client, clock):
     events = client.get(f"/v1/list-entries/{entry['id']}").json()["events"]
     assert events[1]["detail"]["evidence"] == "绵应急核〔2025〕7号 核查记录"
     assert _apply(client)["state"] == "applied"  # it may apply again
+
+
+def test_rule_4_cli_refuse_needs_the_evidence(client, db, clock, settings, capsys, monkeypatch):
+    import json
+
+    from gateway.cli import main
+
+    _eligible(client)
+    entry = _apply(client)
+    monkeypatch.setenv("GATEWAY_CLOCK_FIXED", clock.now().isoformat())
+    monkeypatch.setenv("GATEWAY_POLICY_PROFILE", settings.policy_profile)
+    url = ["--database-url", db.url]
+    capsys.readouterr()
+    assert main(["list-entries", "transition", entry["id"], "refuse", *url]) == 1
+    assert "needs the evidence" in capsys.readouterr().err
+    assert main(["list-entries", "transition", entry["id"], "refuse", "--evidence", "核查记录", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["entry"]["state"] == "refusal_notified"

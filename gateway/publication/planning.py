@@ -53,6 +53,8 @@ ENDED_BECAUSE = {
     "basis_withdrawn": "its records were withdrawn or no longer meet its case (依据撤销)",
     "revoked": "revoked by the listing agency (撤销)",
 }
+# an incentive is removed when a condition fails, not on application (`001` §三(四)2(3), rule 4)
+INCENTIVE_ENDED_BECAUSE = {"removed": "a condition is no longer met: removed from the incentive list (移出守信联合激励)"}
 CORRECTED_BECAUSE = "objection accepted: the listing is corrected (异议成立，更正)"
 
 _PUBLICATION = {"licence": ItemKind.LICENCE_PUBLICATION, "penalty": ItemKind.PENALTY_PUBLICATION}
@@ -315,7 +317,8 @@ def plan_subject(
     for source_key, e in gone.items():
         fields = {k: e.fields[k] for k in ("list", "level", "subject_name") if e.fields.get(k)}
         entry = ended.get(source_key)
-        because = ENDED_BECAUSE.get(entry.state) if entry is not None else None
+        because = (INCENTIVE_ENDED_BECAUSE.get(entry.state) if entry is not None and entry.list_kind == "incentive"
+                   else None) or (ENDED_BECAUSE.get(entry.state) if entry is not None else None)
         fields.update(reason=because or "no longer applies (its period ended or its records were withdrawn)",
                       effective_on=as_of)
         follow_up(f"{source_key}:removal", source_key, ItemKind.LIST_REMOVAL, fields)

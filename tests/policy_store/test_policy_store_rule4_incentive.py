@@ -23,6 +23,26 @@ def settings(request, db, tmp_path):
     return load_settings(database_url=db.url, keys_dir=tmp_path / "keys", policy_profile=request.param)
 
 
+@pytest.fixture
+def destinations(settings):
+    """A credit platform, which publishes the incentive list."""
+    from gateway.delivery.destinations import DestinationRegistry, parse_destinations
+
+    data = {"destinations": {"credit-platform": {"adapter": "adapters.local:factory",
+                                                 "subscription": {"sector": "platform", "levels": ["national"]}}}}
+    return DestinationRegistry(parse_destinations(data, "test"), keys_dir=settings.keys_dir, source="test")
+
+
+def _list_items(services) -> list[tuple[str, dict]]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from gateway.store.publication_tables import publication_items as pi
+
+    with services.db.read() as conn:
+        rows = conn.execute(select(pi.c.kind, pi.c.fields).where(pi.c.kind.like("list.%")).order_by(pi.c.id)).all()
+    return [(k, f) for k, f in rows if f.get("list") == "incentive"]
+
+
 def _eligible(client) -> None:  # noqa: ANN001
     post(client, commitment("C1", UNIT))
     post(client, grade("G1", UNIT, level=1))
@@ -77,6 +97,17 @@ def test_rule_4_a_published_incentive_whose_condition_fails_is_taken_off(client,
     removed = approve_levels(client, services, entry["id"]).json()["entry"]
     assert removed["state"] == "removed" and removed["open"] is False
     assert removed["expires_on"] > "2028-01-01"  # long before its expiry
+
+
+def test_rule_4_the_incentive_removal_is_published_where_the_inclusion_went(client, services):
+    entry = _published(client, services)
+    assert [k for k, _ in _list_items(services)] == ["list.inclusion"]
+    post(client, penalty("P1", UNIT, decided="2025-05-30"))
+    assert [k for k, _ in _list_items(services)] == ["list.inclusion"]  # the notice: still in force
+    approve_levels(client, services, entry["id"])
+    kinds = _list_items(services)
+    assert [k for k, _ in kinds] == ["list.inclusion", "list.removal"]
+    assert "移出守信联合激励" in kinds[1][1]["reason"]
 
 
 def test_rule_4_a_blacklist_worthy_event_on_the_incentive_list_moves_the_unit_onto_the_blacklist(

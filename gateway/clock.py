@@ -38,9 +38,26 @@ class FrozenClock:
         self._now = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+class RehearsalClock:
+    """A rehearsal deployment's clock: it starts at a chosen instant (`GATEWAY_CLOCK_FIXED`) when
+    the process starts and moves on with the wall clock from there, so "today" is the chosen
+    day while leases, retries and timeouts still see time pass."""
+
+    def __init__(self, start: dt.datetime, wall: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a rehearsal clock needs an instant with its UTC offset, e.g. 2026-05-01T09:00+08:00")
+        self._wall = wall or SystemClock()
+        self._offset = start - self._wall.now()
+
+    def now(self) -> dt.datetime:
+        return (self._wall.now() + self._offset).astimezone(dt.UTC)
+
+
 def clock_from_settings(settings: object) -> Clock:
-    """The deployment's clock: the system clock (a rehearsal's fixed clock is a test's FrozenClock)."""
-    return SystemClock()
+    """The deployment's clock: the system clock, or a rehearsal clock starting at
+    `settings.clock_fixed` (GATEWAY_CLOCK_FIXED) when it is set."""
+    fixed = getattr(settings, "clock_fixed", None)
+    return RehearsalClock(fixed) if fixed is not None else SystemClock()
 
 
 def china_today(clock: Clock) -> dt.date:

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     workday_overrides: list[dt.date] = Field(default_factory=list, description="extra make-up working days")
     publication_deadline_working_days: int = Field(default=7, ge=1, le=60)
     argument_window_days: int = Field(default=5, ge=1, le=60, description="告知 argument window, working days")
+    clock_fixed: dt.datetime | None = Field(
+        default=None, description="a rehearsal deployment: the clock starts at this instant (with its UTC offset, "
+        "e.g. 2026-05-01T09:00+08:00) and moves on from there; unset: the system clock")
 
     # --- the change feed (every subject's standing is decided by its consumer) ---
     change_feed_batch_size: int = Field(default=200, ge=1, le=5000, description="subjects a consumer decides per transaction")
@@ -110,6 +113,13 @@ class Settings(BaseSettings):
     # --- logging ---
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
+
+    @field_validator("clock_fixed")
+    @classmethod
+    def _clock_with_offset(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the instant with its UTC offset, e.g. 2026-05-01T09:00+08:00")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -327,11 +327,15 @@ def operate_lists(services: Any, out: Out = print, actor: str = "demo-operator")
             entry = policy.apply_incentive(subject_id, actor, note="demo rehearsal")
         except GatewayError:  # not eligible, or an entry already open
             continue
-        for action in ("review", "publish"):
-            policy.transition(entry["id"], action, actor, note="demo rehearsal",
-                              argument="waived" if action == "confirm" else None)
+        policy.transition(entry["id"], "review", actor, note="demo rehearsal")
+        review = services.profile.procedure.incentive_review
+        if review is None:
+            policy.transition(entry["id"], "publish", actor, note="demo rehearsal")
+        else:  # level by level, each level with its own credential (rule 6)
+            for level in review.levels:
+                policy.transition(entry["id"], "approve", f"{actor}:{level}", note="demo rehearsal", level=level)
         done["published_incentive"] += 1
-        out(f"  incentive entry for {entry['subject']}: applied, reviewed, published")
+        out(f"  incentive entry for {entry['subject']}: applied, reviewed, approved level by level, published")
     return done
 
 

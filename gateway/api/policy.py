@@ -72,9 +72,20 @@ def get_entry(entry_id: str) -> Any:
     return json_response(services().policy.entry(entry_id))
 
 
+def _date(body: dict, key: str) -> dt.date | None:
+    value = body.get(key)
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{key}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def post_transition(entry_id: str, body: dict) -> Any:
     result = services().policy.transition(entry_id, body["action"], _actor(), body.get("note"),
-                                          bool(body.get("fraud", False)), body.get("argument"))
+                                          bool(body.get("fraud", False)), body.get("argument"),
+                                          _date(body, "happened_on"), body.get("level"), body.get("evidence"))
     return json_response(result.to_dict())
 
 
@@ -82,3 +93,20 @@ def post_incentive_application(body: dict) -> Any:
     subject = _subject(body["uscc"])
     entry = services().policy.apply_incentive(subject.id, _actor(), body.get("note"))
     return json_response(entry, 201)
+
+
+def post_repair_application(body: dict) -> Any:
+    """The subject applies for credit repair of a penalty (信用修复, rule 5)."""
+    subject = _subject(body["uscc"])
+    made = services().policy.apply_repair(subject.id, body["record_id"], _actor(), body.get("note"),
+                                          _date(body, "happened_on"))
+    return json_response(made, 201)
+
+
+def get_repair(repair_id: str) -> Any:
+    return json_response(services().policy.repair(repair_id))
+
+
+def post_repair_decision(repair_id: str, body: dict) -> Any:
+    return json_response(services().policy.decide_repair(repair_id, body["outcome"], _actor(), body.get("note"),
+                                                         _date(body, "happened_on")))

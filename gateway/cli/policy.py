@@ -2,10 +2,17 @@
 
     gateway policy recompute --all              decide every subject with records again
     gateway policy recompute 91510703MA...      decide the named subjects again
+    gateway policy recompute --date 2026-03-02 91510703MA...   decide them as of that day
     gateway policy sweep [--date 2026-06-02]    expire entries, flag windows, report overdue items
     gateway list-entries list [--list blacklist] [--state published] [--region 5107] [--json]
     gateway list-entries show ENTRY_ID
+    gateway credit-repair apply USCC RECORD_ID [--on DATE] [--note TEXT]   the subject applies (信用修复)
+    gateway credit-repair decide REPAIR_ID approved|refused [--on DATE] [--note TEXT]
+    gateway credit-repair show REPAIR_ID
     gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
+                                     [--on 2026-03-02]   the day the step really happened
+                                     [--level city]      approve: the level approving (level by level)
+                                     [--evidence REF]    refuse: the evidence an application did not pass on
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
 from gateway.cli._common import add_config_option, os_actor, services_from
 
 ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
-           "request-removal", "remove", "expire", "revoke", "review",
+           "request-removal", "remove", "expire", "revoke", "review", "approve", "refuse", "accept-argument",
+           "notify-removal",
            "uphold", "correct")  # the last two: the first release's names, kept for one release
 
 
@@ -30,6 +38,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     rc = sub.add_parser("recompute", help="decide subjects again (through the change feed) and propose list entries")
     rc.add_argument("subjects", nargs="*", metavar="USCC", help="subjects (any identifier): decided now")
     rc.add_argument("--all", action="store_true", help="every subject: put in the change feed for the consumers")
+    rc.add_argument("--date", type=dt.date.fromisoformat,
+                    help="decide the named subjects as of this day (default: today in China; never after today)")
     add_config_option(rc)
     rc.set_defaults(func=_recompute)
     sw = sub.add_parser("sweep", help="decide the subjects whose next change day has come (expiry, windows), "
@@ -60,8 +70,76 @@ def register(subparsers) -> None:  # noqa: ANN001
                     help="confirm: the subject waived its argument, or its argument was not accepted")
     tr.add_argument("--note")
     tr.add_argument("--fraud", action="store_true", help="revoking an incentive obtained by fraud")
+    tr.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat,
+                    help="the day the step really happened (default today; not in the future, not before the "
+                    "step it follows)")
+    tr.add_argument("--level", help="approve: the level approving (checked against the profile's next level)")
+    tr.add_argument("--evidence", help="refuse: the evidence the application did not pass on")
     add_config_option(tr)
     tr.set_defaults(func=_transition)
+
+
+    repair = subparsers.add_parser("credit-repair", help="credit repair (信用修复) of a penalty's publication")
+    rsub = repair.add_subparsers(dest="repair_command", required=True)
+    ra = rsub.add_parser("apply", help="the subject applies (refused before the minimum publication period)")
+    ra.add_argument("subject", metavar="USCC")
+    ra.add_argument("record_id", help="the penalty's record id")
+    ra.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day the subject applied")
+    ra.add_argument("--note")
+    add_config_option(ra)
+    ra.set_defaults(func=_repair_apply)
+    rd = rsub.add_parser("decide", help="approve (the publication is withdrawn everywhere it went) or refuse")
+    rd.add_argument("repair_id")
+    rd.add_argument("outcome", choices=("approved", "refused"))
+    rd.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day it was decided")
+    rd.add_argument("--note")
+    add_config_option(rd)
+    rd.set_defaults(func=_repair_decide)
+    rs = rsub.add_parser("show", help="one application")
+    rs.add_argument("repair_id")
+    add_config_option(rs)
+    rs.set_defaults(func=_repair_show)
+
+
+def _repair_apply(args: argparse.Namespace) -> int:
+    from gateway.api.subjects import resolve
+    from gateway.errors import GatewayError
+
+    svc = services_from(args)
+    try:
+        with svc.db.read() as conn:
+            subject, normalized = resolve(conn, args.subject)
+        if subject is None:
+            print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
+            return EXIT_FOUND_PROBLEMS
+        _print(svc.policy.apply_repair(subject.id, args.record_id, os_actor(), args.note, args.happened_on))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
+
+
+def _repair_decide(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
+
+    try:
+        _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, os_actor(), args.note,
+                                                        args.happened_on))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
+
+
+def _repair_show(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
+
+    try:
+        _print(services_from(args).policy.repair(args.repair_id))
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
+    return EXIT_OK
 
 
 def _print(data: Any) -> None:
@@ -74,6 +152,10 @@ def _recompute(args: argparse.Namespace) -> int:
 
     if bool(args.all) == bool(args.subjects):
         print("gateway: give --all or one or more subjects", file=sys.stderr)
+        return EXIT_USAGE
+    if args.all and args.date:
+        print("gateway: --date decides the named subjects now; --all only puts every subject in the change feed",
+              file=sys.stderr)
         return EXIT_USAGE
     svc = services_from(args)
     if args.all:
@@ -91,7 +173,11 @@ def _recompute(args: argparse.Namespace) -> int:
                 print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
                 return EXIT_FOUND_PROBLEMS
             ids.append(subject.id)
-    result = svc.policy.recompute(ids)
+    try:
+        result = svc.policy.recompute(ids, as_of=args.date)
+    except GatewayError as exc:
+        print(f"gateway: {exc.detail}", file=sys.stderr)
+        return EXIT_FOUND_PROBLEMS
     print(f"{result.subjects} subject(s) decided, {len(result.proposed)} entr(ies) proposed")
     for uid in result.proposed:
         print(f"proposed {uid}")
@@ -143,7 +229,7 @@ def _transition(args: argparse.Namespace) -> int:
 
     try:
         result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
-                                                       args.argument)
+                                                       args.argument, args.happened_on, args.level, args.evidence)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS

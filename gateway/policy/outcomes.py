@@ -64,6 +64,43 @@ class ArgumentPeriodOpen(PolicyError):
     status, slug, title = 409, "argument-period-open", "The subject's argument period has not ended"
 
 
+class HappenedOnOutOfBounds(PolicyError):
+    """The day a step happened (`happened_on`) is in the future, or before the step it follows
+    (rule 3); the problem names the bound (`latest` or `earliest`)."""
+
+    status, slug, title = 422, "happened-on-out-of-bounds", "The day the step happened is out of bounds"
+
+
+class AsOfInFuture(PolicyError):
+    """Deciding as of a day after today (a rehearsal moves the clock instead: GATEWAY_CLOCK_FIXED)."""
+
+    status, slug, title = 422, "as-of-in-future", "Cannot decide as of a future day"
+
+
+class ApprovalsPending(PolicyError):
+    """The step waits for each level's approval (rule 6); `pending` names the levels still to approve."""
+
+    status, slug, title = 409, "approvals-pending", "Waiting for the approval of each level"
+
+
+class ApprovalOutOfOrder(PolicyError):
+    """Levels approve in the profile's order, each with its own credential (`expected`, `levels`)."""
+
+    status, slug, title = 409, "approval-out-of-order", "Not this level's approval"
+
+
+class ApprovalNotExpected(PolicyError):
+    """The entry's state (or its profile) waits for no approval."""
+
+    status, slug, title = 409, "approval-not-expected", "No approval is expected"
+
+
+class EvidenceRequired(PolicyError):
+    """Refusing an incentive application needs the evidence it did not pass on (`001` §三(四)2(2))."""
+
+    status, slug, title = 422, "evidence-required", "The evidence is required"
+
+
 class NotEligible(PolicyError):
     """An incentive application from a subject that does not meet all six conditions (§5)."""
 

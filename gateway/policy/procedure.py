@@ -34,7 +34,15 @@ from gateway.domain.policy.lifecycle import (
 from gateway.domain.policy.periods import add_working_days
 from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.policy import repository as repo
-from gateway.policy.outcomes import SYSTEM, ArgumentPeriodOpen, RemovalWindowClosed, RemovalWindowNotOpen
+from gateway.policy.approvals import check_approved, record_approval
+from gateway.policy.outcomes import (
+    SYSTEM,
+    ArgumentPeriodOpen,
+    EvidenceRequired,
+    HappenedOnOutOfBounds,
+    RemovalWindowClosed,
+    RemovalWindowNotOpen,
+)
 from gateway.policy.profiles import load_profile
 
 log = logging.getLogger("gateway.policy")
@@ -81,17 +89,36 @@ def apply_transition(
     fraud: bool = False,
     by_system: bool = False,
     argument: str | None = None,
+    happened_on: dt.date | None = None,
+    level: str | None = None,
+    evidence: str | None = None,
 ) -> Applied:
-    """Carry out `action` on the entry `row` (raises IllegalTransition, RemovalWindowNotOpen)."""
-    today = china_day(now)
+    """Carry out `action` on the entry `row` (raises IllegalTransition, RemovalWindowNotOpen,
+    HappenedOnOutOfBounds). `happened_on` is the day the step really happened (a notice served
+    on day X; default: today in China): never after today, never before the step it follows;
+    the deadlines and periods the step sets count from it (rule 3)."""
+    today = check_happened_on(conn, row, happened_on, china_day(now))
     own = entry_profile(row, profile)
     step = lifecycle_transition(parse_state(row.list_kind, row.state), action, fraud=fraud, profile=own,
                                 by_system=by_system)
+    if step.action == Action.APPROVE:
+        final = record_approval(conn, row, own, actor=actor, level=level, now=now, day=today, note=note)
+        if final is None:
+            return Applied(repo.get_entry(conn, row.uid), step)
+        return apply_transition(conn, repo.get_entry(conn, row.uid), final.value, actor=actor, now=now,
+                                profile=profile, calendar=calendar, argument_window_days=argument_window_days,
+                                note="approved by every level", happened_on=today)
+    check_approved(conn, row, own, step.action)
     values: dict[str, Any] = {"state": step.state, "updated_at": now}
     detail: dict[str, Any] = {}
     if is_final(row.list_kind, step.state):
         values["open_key"] = None
-    if step.action == Action.NOTIFY:
+    if step.action == Action.REFUSE and not (evidence or "").strip():
+        raise EvidenceRequired("refusing an application needs the evidence it did not pass on (evidence)",
+                               entry=row.uid)
+    if evidence:
+        detail["evidence"] = evidence
+    if step.action in (Action.NOTIFY, Action.REFUSE, Action.NOTIFY_REMOVAL):  # a notice: the unit may argue
         deadline = add_working_days(calendar, today, argument_window_days)
         values.update(notified_at=now, argument_deadline=deadline.date)
         detail["argument_deadline"] = deadline.date.isoformat()
@@ -112,7 +139,7 @@ def apply_transition(
         detail["instructions"] = [i.to_dict() for i in step.instructions]
     repo.update_entry(conn, row.id, values)
     repo.insert_event(conn, row.id, from_state=step.from_state, action=step.action, to_state=step.state,
-                      actor=actor, at=now, note=note, detail=detail or None)
+                      actor=actor, at=now, note=note, detail=detail or None, happened_on=today)
     created = [made for i in step.instructions
                if (made := follow(conn, row, i, actor=actor, now=now, profile=own, calendar=calendar)) is not None]
     return Applied(repo.get_entry(conn, row.uid), step, created)
@@ -125,6 +152,23 @@ def _period_values(list_kind: str, day: dt.date, profile: Profile, calendar: Wor
     return {"starts_on": period.starts_on, "expires_on": period.expires_on,
             "removal_window_opens_on": period.removal_window_opens_on,
             "early_removal_from": period.early_removal_from, "reapply_from": period.reapply_from}
+
+
+def check_happened_on(conn: Connection, row: Any, happened_on: dt.date | None, today: dt.date) -> dt.date:
+    """The day a step happened: `happened_on` (default `today`), refused when it is after today
+    or before the day of the step it follows (the latest step that changed the entry's state)."""
+    if happened_on is None:
+        return today
+    if happened_on > today:
+        raise HappenedOnOutOfBounds(f"happened_on {happened_on.isoformat()} is in the future (today is "
+                                    f"{today.isoformat()} in China)", happened_on=happened_on.isoformat(),
+                                    latest=today.isoformat(), entry=row.uid)
+    previous = repo.last_step_day(conn, row.id)
+    if previous is not None and happened_on < previous:
+        raise HappenedOnOutOfBounds(f"happened_on {happened_on.isoformat()} is before the step it follows "
+                                    f"({previous.isoformat()})", happened_on=happened_on.isoformat(),
+                                    earliest=previous.isoformat(), entry=row.uid)
+    return happened_on
 
 
 ARGUMENT_OUTCOMES = ("waived", "rejected")  # 放弃陈述申辩 / 申辩理由不成立 (accepted: `drop`)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, null, select, update
+from sqlalchemy import Connection, bindparam, case, func, null, or_, select, update
 
+from gateway.clock import CHINA_TZ
 from gateway.domain.policy.lifecycle import IN_FORCE_STATES
 from gateway.store.change_tables import subject_changes
 from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
@@ -155,10 +156,25 @@ def insert_event(
     at: dt.datetime,
     note: str | None = None,
     detail: dict[str, Any] | None = None,
+    happened_on: dt.date | None = None,
 ) -> None:
     conn.execute(list_entry_events.insert().values(
         entry_id=entry_id, from_state=from_state, action=action, to_state=to_state, actor=actor, at=at, note=note,
-        detail=detail))
+        detail=detail, happened_on=happened_on or at.astimezone(CHINA_TZ).date()))
+
+
+def last_step_day(conn: Connection, entry_id: int) -> dt.date | None:
+    """The day the entry's latest step happened (the latest event that made or moved it; flags
+    and basis updates that leave the state are not steps)."""
+    e = list_entry_events.c
+    q = (select(e.happened_on, e.at).where(e.entry_id == entry_id,
+                                           or_(e.from_state.is_(None), e.from_state != e.to_state,
+                                               e.action == "approve"))
+         .order_by(e.id.desc()).limit(1))
+    row = conn.execute(q).first()
+    if row is None:
+        return None
+    return row.happened_on or row.at.astimezone(CHINA_TZ).date()
 
 
 def entry_events(conn: Connection, entry_ids: Sequence[int]) -> dict[int, list[Any]]:

@@ -27,10 +27,13 @@ from gateway.clock import Clock, china_today
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.lifecycle import IllegalTransition, parse_action
 from gateway.domain.policy.profile import Profile
+from gateway.policy import repairs
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import (
+    AsOfInFuture,
     ChangeNotDecided,
     EntryNotFound,
+    HappenedOnOutOfBounds,
     IncentiveEntryOpen,
     NotEligible,
     SubjectNotFound,
@@ -95,6 +98,10 @@ class PolicyService:
         return view
 
     def recompute(self, subject_ids: Iterable[int], *, as_of: dt.date | None = None) -> RecomputeResult:
+        """Decide the subjects now, as of `as_of` (default today; never after today)."""
+        if as_of is not None and as_of > self.today():
+            raise AsOfInFuture(f"cannot decide as of {as_of.isoformat()}: today is {self.today().isoformat()} in China",
+                               as_of=as_of.isoformat(), latest=self.today().isoformat())
         ids = sorted(set(subject_ids))
         with self.db.write() as conn:
             feed.enqueue(conn, ids, self.clock.now(), "operator")
@@ -176,8 +183,11 @@ class PolicyService:
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
     def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
-                   argument: str | None = None) -> TransitionResult:
-        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow."""
+                   argument: str | None = None, happened_on: dt.date | None = None, level: str | None = None,
+                   evidence: str | None = None) -> TransitionResult:
+        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow.
+        `happened_on`: the day the step really happened (default today; never in the future, never
+        before the step it follows)."""
         now = self.clock.now()
         with self.db.write() as conn:
             row = repo.get_entry(conn, entry_id, for_update=True)
@@ -186,7 +196,8 @@ class PolicyService:
             try:
                 done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
-                                        note=note, fraud=fraud, argument=argument)
+                                        note=note, fraud=fraud, argument=argument, happened_on=happened_on,
+                                        level=level, evidence=evidence)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")
@@ -194,6 +205,55 @@ class PolicyService:
             view = entry_view(done.entry, events[done.entry.id])
             created = [entry_view(c, events[c.id]) for c in done.created]
         return TransitionResult(view, done.step, created)
+
+    # --- credit repair (信用修复, rule 5) ---------------------------------------------------
+
+    def apply_repair(self, subject_id: int, record_id: str, actor: str, note: str | None = None,
+                     happened_on: dt.date | None = None) -> dict[str, Any]:
+        """The subject applies for the repair of one of its penalties (`gateway.policy.repairs`):
+        refused before the minimum publication period ends, with the earliest day."""
+        batch = self.decide_now([subject_id], None)
+        if subject_id in batch.failed:
+            raise ChangeNotDecided(f"the subject's latest change could not be decided: {batch.failed[subject_id]}")
+        day = self._day(happened_on)
+        with self.db.write() as conn:
+            row = repo.get_decision(conn, subject_id, self.profile.name)
+            found = [p for p in (row.body.get("penalties") or [])] if row is not None else []
+            penalty = next((p for p in found if p["record_id"] == record_id), None)
+            if penalty is None:
+                raise repairs.PenaltyNotFound(f"the subject has no current penalty {record_id!r}", record_id=record_id)
+            made = repairs.apply(conn, subject_id, penalty, actor=actor, day=day, now=self.clock.now(), note=note)
+            return repairs.view(made)
+
+    def decide_repair(self, uid: str, outcome: str, actor: str, note: str | None = None,
+                      happened_on: dt.date | None = None) -> dict[str, Any]:
+        """Approve or refuse a repair application; an approval withdraws the penalty's
+        publication everywhere it was sent (the subject's change goes into the feed)."""
+        day = self._day(happened_on)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = repairs.get(conn, uid, for_update=True)
+            if row is None:
+                raise repairs.RepairNotFound(f"no repair application {uid!r}", repair=uid)
+            done = repairs.decide(conn, row, outcome, actor=actor, day=day, now=now, note=note)
+            feed.enqueue(conn, [row.subject_id], now, "repair")
+        self.decide_now([row.subject_id], None)
+        return repairs.view(done)
+
+    def repair(self, uid: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = repairs.get(conn, uid)
+        if row is None:
+            raise repairs.RepairNotFound(f"no repair application {uid!r}", repair=uid)
+        return repairs.view(row)
+
+    def _day(self, happened_on: dt.date | None) -> dt.date:
+        today = self.today()
+        if happened_on is not None and happened_on > today:
+            raise HappenedOnOutOfBounds(f"happened_on {happened_on.isoformat()} is in the future (today is "
+                                        f"{today.isoformat()} in China)", happened_on=happened_on.isoformat(),
+                                        latest=today.isoformat())
+        return happened_on or today
 
     # --- the daily sweep -----------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,9 +34,12 @@ from sqlalchemy import Connection
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy import decide
 from gateway.domain.policy.decide import SubjectDecisions
-from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS, Action, is_final, is_in_force
+from gateway.domain.policy.incentive import not_listed
+from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS, Action, IncentiveState, is_final, is_in_force
 from gateway.domain.policy.profile import Profile
+from gateway.domain.policy.repair import with_repairs
 from gateway.domain.standing import Standing, compute_standing
+from gateway.policy import repairs
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import SYSTEM, digest
 from gateway.policy.procedure import apply_transition, china_day, flag_windows, propose
@@ -56,6 +59,7 @@ class PolicyOutcome:
     ended: list[str] = field(default_factory=list)  # basis withdrawn
     windows: list[tuple[str, str]] = field(default_factory=list)  # (entry uid, removal | reapply)
     proposed: list[str] = field(default_factory=list)
+    repaired: frozenset[str] = frozenset()  # penalty record versions whose credit repair was approved
 
 
 @dataclass
@@ -67,7 +71,8 @@ class PolicyStep:
 
     def preload(self, conn: Connection, snapshots: dict[int, Snapshot]) -> dict[str, dict[int, Any]]:
         ids = list(snapshots)
-        return {"decisions": repo.decisions_of(conn, ids, self.profile.name), "standings": repo.standings_of(conn, ids)}
+        return {"decisions": repo.decisions_of(conn, ids, self.profile.name), "standings": repo.standings_of(conn, ids),
+                "repairs": repairs.approved_of(conn, ids)}
 
     def apply(self, conn: Connection, snap: Snapshot, as_of: dt.date, now: dt.datetime,
               preloaded: dict[str, dict[int, Any]], writes: Deferred | None = None) -> PolicyOutcome:
@@ -77,6 +82,11 @@ class PolicyStep:
         records = snap.current_records
         decisions = decide(records, as_of, self.profile, self.calendar)
         entries = self._basis(conn, snap, entries, decisions, as_of, now, outcome_parts)
+        decisions = self._listed(decisions, entries)
+        repaired = preloaded.get("repairs", {}).get(snap.subject_id, frozenset())
+        if repaired:  # rule 5: an approved repair ends the penalty's publication
+            decisions = replace(decisions, penalties=with_repairs(decisions.penalties, repaired))
+        entries = self._incentive_conditions(conn, entries, decisions, now, outcome_parts)
         made = propose(conn, snap.subject, decisions, entries, self.profile, now)
         entries.extend(made)
         body = decisions.to_dict()
@@ -91,7 +101,7 @@ class PolicyStep:
                                      next_change_on=standing.next_change_on, now=now,
                                      previous=preloaded["standings"].get(sid), writes=writes)
         return PolicyOutcome(decisions, standing, entries, version, outcome_parts["expired"], outcome_parts["ended"],
-                             outcome_parts["windows"], [r.uid for r in made])
+                             outcome_parts["windows"], [r.uid for r in made], repaired)
 
     # --- 1. the calendar ------------------------------------------------------------------
 
@@ -116,6 +126,36 @@ class PolicyStep:
     def _step(self, conn: Connection, row: Any, action: str, now: dt.datetime, note: str) -> Any:
         return apply_transition(conn, row, action, actor=SYSTEM, now=now, profile=self.profile, calendar=self.calendar,
                                 argument_window_days=self.argument_window_days, note=note, by_system=True).entry
+
+    # --- 3b. the incentive against the lists and its conditions (rule 4) ----------------------
+
+    def _listed(self, decisions: SubjectDecisions, entries: list[Any]) -> SubjectDecisions:
+        """A unit on a punishment list in force is not eligible for the incentive (condition 6)."""
+        listings = [(e.list_kind, [e.uid]) for e in entries
+                    if e.list_kind in PUNISHMENT_LISTS and is_in_force(e.list_kind, e.state)]
+        if not listings:
+            return decisions
+        return replace(decisions, incentive=not_listed(decisions.incentive, listings, self.profile))
+
+    def _incentive_conditions(self, conn: Connection, entries: list[Any], decisions: SubjectDecisions,
+                              now: dt.datetime, parts: dict[str, list[Any]]) -> list[Any]:
+        """A published incentive whose condition failed gets its removal notice now, without
+        waiting for expiry (`001` §三(四)2(3)); a blacklist case says so, and its blacklist entry
+        is proposed by the same step (rule 4)."""
+        if decisions.incentive.eligible:
+            return entries
+        blacklist = decisions.list("blacklist")
+        out = []
+        for row in entries:
+            if row.list_kind == "incentive" and row.state == IncentiveState.PUBLISHED:
+                missing = list(decisions.incentive.missing)
+                note = f"incentive conditions no longer met: {', '.join(missing)}"
+                if blacklist is not None and blacklist.candidate:
+                    note += "; a blacklist case: the unit is proposed for the blacklist"
+                row = self._step(conn, row, Action.NOTIFY_REMOVAL, now, note=note)
+                parts["incentive_removals"].append(row.uid)
+            out.append(row)
+        return out
 
     # --- 3. the basis ---------------------------------------------------------------------
 

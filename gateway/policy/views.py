@@ -23,6 +23,7 @@ def event_view(row: Any) -> dict[str, Any]:
         "to_state": row.to_state,
         "actor": row.actor,
         "at": _iso(row.at),
+        "happened_on": _iso(getattr(row, "happened_on", None)),
         "note": row.note,
         **({"detail": row.detail} if row.detail else {}),
     }

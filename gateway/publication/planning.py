@@ -53,6 +53,8 @@ ENDED_BECAUSE = {
     "basis_withdrawn": "its records were withdrawn or no longer meet its case (依据撤销)",
     "revoked": "revoked by the listing agency (撤销)",
 }
+# an incentive is removed when a condition fails, not on application (`001` §三(四)2(3), rule 4)
+INCENTIVE_ENDED_BECAUSE = {"removed": "a condition is no longer met: removed from the incentive list (移出守信联合激励)"}
 CORRECTED_BECAUSE = "objection accepted: the listing is corrected (异议成立，更正)"
 
 _PUBLICATION = {"licence": ItemKind.LICENCE_PUBLICATION, "penalty": ItemKind.PENALTY_PUBLICATION}
@@ -221,9 +223,11 @@ def plan_subject(
     as_of: dt.date,
     *,
     publication_ended: frozenset[str] = frozenset(),
+    repaired: frozenset[str] = frozenset(),
 ) -> list[PlannedItem]:
     """Every item the subject should have queued now, per destination (the caller ignores what
-    is already queued). `publication_ended`: penalties past their maximum publication period."""
+    is already queued). `publication_ended`: penalties past their maximum publication period;
+    `repaired`: penalties whose credit repair was approved (a `repair` item where they went)."""
     versions = list(versions)
     by_uid = {v.uid: v for v in versions}
     # what was queued and not quarantined is what a destination has (or will have)
@@ -254,7 +258,7 @@ def plan_subject(
     for v in versions:
         if v.kind in _PUBLICATION or v.kind == "commitment":
             item_kind = _PUBLICATION.get(v.kind, ItemKind.COMMITMENT)
-            if v.status == "current" and v.uid not in publication_ended:
+            if v.status == "current" and v.uid not in publication_ended and v.uid not in repaired:
                 fields = _content_fields(item_kind, v.data)
                 for route in routes:
                     if route.wants_record(v.kind) and route.wants_item(item_kind) and route.wants_region(v.region or region):
@@ -266,6 +270,8 @@ def plan_subject(
         if v.status == "superseded" and successor is not None:
             reason = "corrected" if successor.status == "current" else withdrawal_reason(successor.reason)
             note = successor.reason if successor.status != "current" else None
+        elif v.status == "current" and v.uid in repaired:
+            reason, note = "repaired", "信用修复 approved on the subject's application"
         elif v.status == "current" and v.uid in publication_ended:
             reason, note = "expired", None
         else:
@@ -311,7 +317,8 @@ def plan_subject(
     for source_key, e in gone.items():
         fields = {k: e.fields[k] for k in ("list", "level", "subject_name") if e.fields.get(k)}
         entry = ended.get(source_key)
-        because = ENDED_BECAUSE.get(entry.state) if entry is not None else None
+        because = (INCENTIVE_ENDED_BECAUSE.get(entry.state) if entry is not None and entry.list_kind == "incentive"
+                   else None) or (ENDED_BECAUSE.get(entry.state) if entry is not None else None)
         fields.update(reason=because or "no longer applies (its period ended or its records were withdrawn)",
                       effective_on=as_of)
         follow_up(f"{source_key}:removal", source_key, ItemKind.LIST_REMOVAL, fields)

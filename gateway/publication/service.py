@@ -82,7 +82,7 @@ class PublicationStep:
         planned = plan_subject(
             SubjectView(snap.key, snap.subject.name, snap.subject.region), versions_of(snap), policy.standing,
             [entry_facts(e) for e in policy.entries], self.profile.measures, self.routes, have, as_of,
-            publication_ended=ended)
+            publication_ended=ended, repaired=getattr(policy, "repaired", frozenset()))
         return repo.store_items(conn, sid, planned, now, {(e.destination, e.source_key) for e in have}, writes)
 
 

@@ -97,7 +97,8 @@ list_entry_events = Table(
     Column("action", String(32), nullable=False),  # a lifecycle action, or propose | apply | list | window_opened
     Column("to_state", String(24), nullable=False),
     Column("actor", String(128), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", UTCDateTime, nullable=False),  # when it was recorded
+    Column("happened_on", Date),  # the day it really happened (rule 3; NULL before migration 0011: `at`)
     Column("note", Text),
     Column("detail", JsonDoc),  # fraud flag, instructions followed, dates set
 )
@@ -117,4 +118,25 @@ standings = Table(
     Column("checked_at", UTCDateTime, nullable=False),  # when it was last decided
     Column("body", JsonDoc, nullable=False),
     Index("ix_standings_next_change_on", "next_change_on"),
+)
+
+# credit repair (信用修复, issue 12 rule 5): a subject's application to end the publication of a
+# penalty early; on approval the penalty's publication is withdrawn everywhere it was sent
+repair_applications = Table(
+    "repair_applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(40), nullable=False, unique=True),  # public id: rep_<hex>
+    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("record_uid", String(40), nullable=False, index=True),  # the penalty's record version
+    Column("state", String(16), nullable=False),  # applied | approved | refused
+    Column("applied_on", Date, nullable=False),  # the day the subject applied (rule 3)
+    Column("earliest_on", Date, nullable=False),  # the end of the minimum publication period
+    Column("applied_by", String(128), nullable=False),
+    Column("decided_on", Date),
+    Column("decided_by", String(128)),
+    Column("note", Text),
+    Column("decision_note", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -91,8 +91,8 @@ def test_same_records_give_different_correct_outcomes_under_the_two_profiles():
     assert njp.period.expires_on == D("2028-03-01")
     assert njp.period.early_removal_from == D("2026-03-01")
     assert nat.list("blacklist") is None
-    # the later practice: serious penalty repairable after 6 months municipally, 1 year nationally
-    assert muni.penalties[0].earliest_repair_on == D("2025-09-05")
+    # a serious penalty is repairable after 1 year under both (国家发展改革委令2023年第58号)
+    assert muni.penalties[0].earliest_repair_on == D("2026-03-05")
     assert nat.penalties[0].earliest_repair_on == D("2026-03-05")
 
 

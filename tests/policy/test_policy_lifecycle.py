@@ -73,7 +73,7 @@ def test_incentive_entry_is_applied_reviewed_published_then_expires():
     for action in ("review", "publish", "expire"):
         state = IncentiveState(transition(state, action).state)
     assert state is IncentiveState.EXPIRED
-    assert allowed_actions("incentive", "published") == ["expire", "revoke"]
+    assert allowed_actions("incentive", "published") == ["expire", "revoke", "notify_removal"]
 
 
 def test_incentive_revoked_for_fraud_instructs_blacklisting_at_once():
@@ -96,7 +96,7 @@ def test_incentive_revoked_without_fraud_gives_no_instruction():
 def test_incentive_cannot_be_revoked_before_publication():
     with pytest.raises(IllegalTransition) as exc:
         transition(IncentiveState.APPLIED, "revoke")
-    assert exc.value.allowed == ["review"]
+    assert exc.value.allowed == ["review", "refuse"]
 
 
 def test_unknown_list_kind_or_state_is_refused():

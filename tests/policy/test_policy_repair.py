@@ -52,18 +52,19 @@ def test_ordinary_penalty_is_repairable_after_3_months_and_withdrawn_after_1_yea
     assert _pub(records, "2026-01-15").status == "withdrawn"
 
 
-def test_serious_penalty_is_repairable_after_6_months_and_withdrawn_after_3_years():
+def test_serious_penalty_is_repairable_after_1_year_and_withdrawn_after_3_years():
+    # 国家发展改革委令2023年第58号 (in force 2023-05-01; 527号 it replaced said 6 months)
     p = _pub([penalty("2025-01-15", serious=True)], "2025-06-01")
     assert (p.severity, p.earliest_repair_on, p.publication_ends_on) == (
         "serious",
-        D("2025-07-15"),
+        D("2026-01-15"),
         D("2028-01-15"),
     )
 
 
 def test_later_practice_minimum_of_one_year_applies_only_where_the_profile_switches_it_on():
-    records = [penalty("2025-01-15", serious=True)]
-    assert _pub(records, "2025-08-01", MUNICIPAL).earliest_repair_on == D("2025-07-15")
+    records = [penalty("2025-01-15")]  # ordinary: 3 months, unless every work-safety penalty waits a year
+    assert _pub(records, "2025-08-01", MUNICIPAL).earliest_repair_on == D("2025-04-15")
     nat = _pub(records, "2025-08-01", NATIONAL)
     assert nat.earliest_repair_on == D("2026-01-15")
     assert nat.status == "publishing"

@@ -57,3 +57,17 @@ def entries(client, **query: Any) -> list[dict]:  # noqa: ANN001
     r = client.get("/v1/list-entries", params=query)
     assert r.status_code == 200, r.text
     return r.json()["items"]
+
+
+def approve_levels(client, services, entry_id: str, **body: Any):  # noqa: ANN001, ANN201
+    """Each level the entry waits for approves with its own credential (rule 6); the last answer."""
+    from gateway.access.testing import headers_for, issue
+
+    r = None
+    for _ in range(8):
+        r = client.post(f"/v1/list-entries/{entry_id}/transitions", json={"action": "approve", **body},
+                        headers=headers_for(issue(services, "operator", days=3650)))
+        assert r.status_code == 200, r.text
+        if r.json()["transition"]["action"] != "approve":
+            return r
+    raise AssertionError("the approvals never carried the step out")

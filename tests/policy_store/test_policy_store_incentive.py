@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policy_store_helpers import commitment, entries, grade, post, step
+from policy_store_helpers import approve_levels, commitment, entries, grade, post, step
 
 from tests.factories import make_uscc, penalty
 
@@ -34,16 +34,16 @@ def test_incentive_candidacy_is_never_proposed_automatically(client):
     assert entries(client, subject=UNIT) == []
 
 
-def test_an_eligible_unit_applies_and_its_entry_walks_to_publication(client):
+def test_an_eligible_unit_applies_and_its_entry_walks_to_publication(client, services):
     _eligible(client)
     r = client.post("/v1/incentive-applications", json={"uscc": UNIT})
     assert r.status_code == 201, r.text
     entry = r.json()
     assert entry["list"] == "incentive" and entry["state"] == "applied"
-    assert entry["allowed_actions"] == ["review"]
+    assert entry["allowed_actions"] == ["review", "refuse"]
     assert entry["events"][0]["action"] == "apply" and entry["events"][0]["actor"].startswith("key:")
     assert step(client, entry["id"], "review").status_code == 200
-    published = step(client, entry["id"], "publish").json()["entry"]
+    published = approve_levels(client, services, entry["id"]).json()["entry"]
     assert published["starts_on"] == "2025-06-02" and published["expires_on"] == "2028-06-02"  # 3 years
     assert published["reapply_from"] == "2028-03-02"  # 3 months before expiry
 
@@ -55,11 +55,11 @@ def test_a_second_application_while_one_is_open_is_409(client):
     assert r.status_code == 409 and r.json()["state"] == "applied"
 
 
-def test_revoking_for_fraud_lists_the_unit_on_the_blacklist_at_once(client):
+def test_revoking_for_fraud_lists_the_unit_on_the_blacklist_at_once(client, services):
     _eligible(client)
     entry = client.post("/v1/incentive-applications", json={"uscc": UNIT}).json()
     step(client, entry["id"], "review")
-    step(client, entry["id"], "publish")
+    approve_levels(client, services, entry["id"])
     r = step(client, entry["id"], "revoke", fraud=True, note="申报材料虚假")
     assert r.status_code == 200, r.text
     body = r.json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from policy_store_helpers import commitment, grade, post, score, step
+from policy_store_helpers import approve_levels, commitment, grade, post, score, step
 
 from tests.factories import accident, licence, make_uscc, penalty
 
@@ -48,12 +48,12 @@ def test_the_sweep_opens_the_removal_window_then_expires_the_entry_and_is_idempo
     assert window[0]["detail"] == {"window": "removal", "opens_on": "2026-04-17"}
 
 
-def test_the_sweep_opens_the_incentive_reapplication_window(client, clock, policy):
+def test_the_sweep_opens_the_incentive_reapplication_window(client, clock, policy, services):
     post(client, commitment("C1", UNIT))
     post(client, grade("G1", UNIT))
     uid = client.post("/v1/incentive-applications", json={"uscc": UNIT}).json()["id"]
     step(client, uid, "review")
-    step(client, uid, "publish")
+    approve_levels(client, services, uid)
     assert policy.sweep(dt.date(2028, 3, 1)).reapply_windows_opened == []
     assert policy.sweep(dt.date(2028, 3, 2)).reapply_windows_opened == [uid]
     assert policy.sweep(dt.date(2028, 3, 2)).changes == 0

@@ -70,3 +70,16 @@ def items(services, *, destination: str | None = None, kind: str | None = None) 
 
 def destinations_of(services, kind: str, list_name: str | None = None) -> set[str]:
     return {r.destination for r in items(services, kind=kind) if list_name is None or r.fields.get("list") == list_name}
+
+
+def approve_levels(client, services, entry_id: str):  # noqa: ANN001, ANN201
+    """Each level the entry waits for approves with its own credential (rule 6); the last answer."""
+    from gateway.access.testing import headers_for, issue
+
+    for _ in range(8):
+        r = client.post(f"/v1/list-entries/{entry_id}/transitions", json={"action": "approve"},
+                        headers=headers_for(issue(services, "operator", days=3650)))
+        assert r.status_code == 200, r.text
+        if r.json()["transition"]["action"] != "approve":
+            return r
+    raise AssertionError("the approvals never carried the step out")

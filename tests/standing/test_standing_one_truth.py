@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from standing_helpers import (
+    approve_levels,
     destinations_of,
     entries,
     items,
@@ -92,12 +93,12 @@ def test_an_objection_accepted_on_the_listing_annuls_it_and_sends_its_removal(op
     assert _removals(gw) == HAD_THE_INCLUSION
 
 
-def test_a_blacklist_entry_for_incentive_fraud_restricts_the_unit_at_once(operator, partner, gw):
+def test_a_blacklist_entry_for_incentive_fraud_restricts_the_unit_at_once(operator, partner, gw, services):
     post(operator, commitment("C1", UNIT))
     post(operator, grade("G1", UNIT, level=1))
     entry = operator.post("/v1/incentive-applications", json={"uscc": UNIT}).json()
     step(operator, entry["id"], "review")
-    step(operator, entry["id"], "publish")
+    approve_levels(operator, services, entry["id"])
     r = step(operator, entry["id"], "revoke", fraud=True, note="申报材料虚假")
     assert r.status_code == 200, r.text
     [listed] = r.json()["created"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.facts import facts_from_records
-from gateway.domain.policy.incentive import IncentiveDecision, incentive_eligibility
+from gateway.domain.policy.incentive import IncentiveDecision, incentive_eligibility, not_listed
 from gateway.domain.policy.levels import BadCreditDecision, bad_credit
 from gateway.domain.policy.lists import ListCandidacy, list_candidacy
 from gateway.domain.policy.measures import MeasureDecision, measures_for
@@ -84,7 +84,9 @@ def decide(
     facts = facts_from_records(records, as_of)
     bad = bad_credit(facts, as_of, profile)
     lists = list_candidacy(facts, as_of, profile, calendar)
-    incentive = incentive_eligibility(facts, as_of, profile)
+    # a candidacy on the unit's own records counts as being on the list (condition 6, rule 4)
+    incentive = not_listed(incentive_eligibility(facts, as_of, profile),
+                           [(c.list_kind, c.record_ids) for c in lists if c.candidate], profile)
     grade = integrity_grade(facts, as_of, profile, bad)
     stars = star_ratings(facts, profile)
     high = is_high_rating(stars, profile)

@@ -16,6 +16,7 @@ the records that satisfy it, or that break it):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.domain.policy.facts import SubjectFacts
@@ -188,3 +189,22 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
     results = sorted((r1, r2, r3, r4, r5, r6), key=lambda r: r.number)
     missing = tuple(r.key for r in results if not r.met)
     return IncentiveDecision(not missing, tuple(results), missing, tuple(r.reason for r in results))
+
+
+def not_listed(decision: IncentiveDecision, listings: Sequence[tuple[str, Sequence[str]]],
+               profile: Profile) -> IncentiveDecision:
+    """Condition 6 read as the documents mean it (`001` §三(一)4(6)): a unit on ANY joint
+    punishment list or blacklist — an entry in force, or a candidacy on its records — is not
+    eligible, whichever field listed it. `listings`: (list kind, its entry uid or records);
+    the lists counted are the profile's `not_punished_elsewhere.lists`."""
+    c6 = profile.incentive.conditions.not_punished_elsewhere
+    counted = [(kind, ids) for kind, ids in listings if kind in c6.lists]
+    if not counted:
+        return decision
+    ids = tuple(dict.fromkeys(i for _, ids in counted for i in ids))
+    kinds = sorted({kind for kind, _ in counted})
+    failed = _result("not_punished_elsewhere", c6, False, ids, f"列入失信联合惩戒名单：{'、'.join(kinds)}",
+                     f"on a punishment list: {', '.join(kinds)}")
+    results = tuple(failed if r.key == "not_punished_elsewhere" else r for r in decision.conditions)
+    missing = tuple(r.key for r in results if not r.met)
+    return IncentiveDecision(False, results, missing, tuple(r.reason for r in results))

@@ -21,6 +21,14 @@ Incentive entries (守信联合激励)::
     applied --review--> reviewed --publish--> published --expire--> expired
     published --revoke--> revoked; revoking for fraud instructs listing the unit at once on
     the profile's fraud list (the blacklist in the municipal profile, `001` §三(四)2(3)).
+    applied | reviewed --refuse--> refusal_notified (不予通过: evidence, notice, argument, `001` §三(四)2(2))
+    refusal_notified --confirm--> refused      refusal_notified --accept_argument--> applied
+    published --notify_removal--> removal_notified --remove--> removed (a condition failed,
+        `001` §三(四)2(3): notice, then the removal published, without waiting for expiry)
+
+Level by level (逐级审核, `001` §三(四)1(4), 2(2)): a removal (removal_requested), an incentive
+review (reviewed) and an incentive removal (removal_notified) wait for `approve` by each level
+the profile names (`procedure`); the last level's approval carries the step out.
 
 What every other part of the gateway asks of a state is derived here from the transition
 tables, never restated: `in_force` (the listing applies: published and not ended —
@@ -68,6 +76,10 @@ class IncentiveState(StrEnum):
     PUBLISHED = "published"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    REFUSAL_NOTIFIED = "refusal_notified"  # 不予通过: the evidence given, the unit told, it may argue
+    REFUSED = "refused"
+    REMOVAL_NOTIFIED = "removal_notified"  # 移出告知: a condition failed; in force until the removal
+    REMOVED = "removed"
 
 
 class Action(StrEnum):
@@ -85,6 +97,10 @@ class Action(StrEnum):
     REVOKE = "revoke"
     REVIEW = "review"
     WITHDRAW_BASIS = "withdraw_basis"
+    APPROVE = "approve"  # one level's approval (逐级审核); the last level's carries the step out
+    REFUSE = "refuse"  # an incentive application does not pass (with the evidence)
+    ACCEPT_ARGUMENT = "accept_argument"  # the unit's argument against the refusal is accepted
+    NOTIFY_REMOVAL = "notify_removal"  # a published incentive whose condition failed: notice of removal
 
 
 # the first release's names, accepted for one more release (docs/operator-guide.md)
@@ -103,7 +119,7 @@ _ENTRY: dict[EntryState, dict[Action, EntryState]] = {
                   A.ANNUL_LISTING: E.ANNULLED, A.EXPIRE: E.EXPIRED},
     E.OBJECTION_REJECTED: {A.REQUEST_REMOVAL: E.REMOVAL_REQUESTED, A.EXPIRE: E.EXPIRED},
     E.CORRECTED: {A.REQUEST_REMOVAL: E.REMOVAL_REQUESTED, A.EXPIRE: E.EXPIRED},
-    E.REMOVAL_REQUESTED: {A.REMOVE: E.REMOVED, A.EXPIRE: E.EXPIRED},
+    E.REMOVAL_REQUESTED: {A.APPROVE: E.REMOVAL_REQUESTED, A.REMOVE: E.REMOVED, A.EXPIRE: E.EXPIRED},
     E.DROPPED: {}, E.ANNULLED: {}, E.REMOVED: {}, E.EXPIRED: {}, E.REVOKED: {}, E.BASIS_WITHDRAWN: {},
 }
 for _state, _moves in _ENTRY.items():
@@ -112,12 +128,30 @@ for _state, _moves in _ENTRY.items():
         _moves[A.WITHDRAW_BASIS] = E.BASIS_WITHDRAWN
 
 _INCENTIVE: dict[IncentiveState, dict[Action, IncentiveState]] = {
-    S.APPLIED: {A.REVIEW: S.REVIEWED},
-    S.REVIEWED: {A.PUBLISH: S.PUBLISHED},
-    S.PUBLISHED: {A.EXPIRE: S.EXPIRED, A.REVOKE: S.REVOKED},
+    S.APPLIED: {A.REVIEW: S.REVIEWED, A.REFUSE: S.REFUSAL_NOTIFIED},
+    S.REVIEWED: {A.APPROVE: S.REVIEWED, A.PUBLISH: S.PUBLISHED, A.REFUSE: S.REFUSAL_NOTIFIED},
+    S.REFUSAL_NOTIFIED: {A.CONFIRM: S.REFUSED, A.ACCEPT_ARGUMENT: S.APPLIED},
+    S.PUBLISHED: {A.EXPIRE: S.EXPIRED, A.REVOKE: S.REVOKED, A.NOTIFY_REMOVAL: S.REMOVAL_NOTIFIED},
+    S.REMOVAL_NOTIFIED: {A.APPROVE: S.REMOVAL_NOTIFIED, A.REMOVE: S.REMOVED, A.EXPIRE: S.EXPIRED,
+                         A.REVOKE: S.REVOKED},
     S.EXPIRED: {},
     S.REVOKED: {},
+    S.REFUSED: {},
+    S.REMOVED: {},
 }
+
+# the steps that pass each level's approval (`profile.procedure`), by the state they wait in:
+# state -> (the profile key naming the levels, the step the last level's approval carries out)
+APPROVED_STEPS: Mapping[tuple[str, str], tuple[str, Action]] = {
+    ("punishment", E.REMOVAL_REQUESTED.value): ("removal", A.REMOVE),
+    ("incentive", S.REVIEWED.value): ("incentive_review", A.PUBLISH),
+    ("incentive", S.REMOVAL_NOTIFIED.value): ("incentive_removal", A.REMOVE),
+}
+
+
+def approved_step(list_kind: str, state: str) -> tuple[str, Action] | None:
+    """The approvals an entry in `state` waits for: (profile key, the step they carry out), or None."""
+    return APPROVED_STEPS.get(("incentive" if list_kind == "incentive" else "punishment", str(state)))
 
 PUNISHMENT_LISTS = ("joint_punishment", "blacklist")
 LIST_KINDS = (*PUNISHMENT_LISTS, "incentive")

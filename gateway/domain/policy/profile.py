@@ -203,6 +203,8 @@ class GradeCondition(Condition):
 class OtherFieldCondition(Condition):
     codes: tuple[ViolationCase, ...] = Field(min_length=1)
     lookback: Span | None = None  # None: any such record ever
+    # a unit on any of these lists (in force, or a candidate on its records) fails it too (rule 4)
+    lists: tuple[str, ...] = ("joint_punishment", "blacklist")
 
 
 class IncentiveConditions(_Model):
@@ -316,6 +318,25 @@ class PublicationPolicy(_Model):
     repair: RepairPolicy
 
 
+# --- issue 12, rules 4-6: the procedure's levels (逐级审核) -------------------------------------
+
+
+class Approval(Cited):
+    """The levels whose approval a step needs, lowest first; the last level's approval carries
+    the step out and publishes it."""
+
+    levels: tuple[str, ...] = Field(min_length=1)
+
+
+class ProcedurePolicy(_Model):
+    removal: Approval | None = None  # removing a joint punishment / blacklist listing
+    incentive_review: Approval | None = None  # an incentive application, before publication
+    incentive_removal: Approval | None = None  # taking a published incentive off
+
+    def approval(self, key: str) -> Approval | None:
+        return getattr(self, key)
+
+
 class Measure(Cited):
     basis: str = Field(min_length=1)  # legal basis text
 
@@ -333,6 +354,7 @@ class Profile(_Model):
     supervision: SupervisionPolicy
     publication: PublicationPolicy
     measures: dict[MeasureList, dict[Receiver, tuple[Measure, ...]]]
+    procedure: ProcedurePolicy = Field(default_factory=ProcedurePolicy)  # issue 12, rules 4-6
 
     _source: str = PrivateAttr(default="<profile>")
     _compiled: Any = PrivateAttr(default=None)

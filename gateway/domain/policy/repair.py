@@ -4,18 +4,21 @@
   decision (`002` §二(六)); the profile may give a sector its own deadline (power-sector
   penalties: 20 working days, `000` §三(四)); a sector rule wins over the general one.
   Working days follow the official calendar; `estimated` says a fallback year was used.
-- Publication period of a penalty (`002` §二(七), 发改办财金〔2019〕527号): ordinary 失信
-  at least 3 months, at most 1 year; serious 失信 at least 6 months, at most 3 years. The
-  "later practice" of at least 1 year for work-safety penalties is a profile switch
+- Publication period of a penalty (`002` §二(七) cites 发改办财金〔2019〕527号, replaced from
+  2023-05-01 by 国家发展改革委令2023年第58号《失信行为纠正后的信用信息修复管理办法（试行）》,
+  the rule the profiles carry): ordinary 失信 at least 3 months, at most 1 year; serious 失信
+  at least 1 year (527号: 6 months), at most 3 years — per severity, profile data. The
+  "later practice" of at least 1 year for every work-safety penalty is a profile switch
   (`publication.repair.work_safety_minimum.enabled`). After the minimum the subject may
-  apply for repair; at the maximum the publication is withdrawn everywhere it was sent.
-  Periods run from the decision date (CF_JDRQ).
+  apply for repair (`gateway.policy.repairs`); on an approved repair (`status` repaired) or
+  at the maximum the publication is withdrawn everywhere it was sent. Periods run from the
+  decision date (CF_JDRQ).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.facts import PenaltyFact
@@ -44,7 +47,7 @@ class PenaltyPublication(Output):
     deadline: PublicationDeadline
     earliest_repair_on: dt.date  # the subject may apply for credit repair from this day
     publication_ends_on: dt.date  # withdrawn everywhere on this day at the latest
-    status: str  # publishing | repairable | withdrawn
+    status: str  # publishing | repairable | repaired | withdrawn
     reasons: tuple[Reason, ...]
 
 
@@ -150,3 +153,11 @@ def penalty_publication(
     status = "withdrawn" if as_of >= ends else "repairable" if as_of >= earliest else "publishing"
     deadline = publish_by("penalty", start, profile, calendar, sector, penalty.id)
     return PenaltyPublication(penalty.id, start, severity, deadline, earliest, ends, status, tuple(reasons))
+
+
+def with_repairs(penalties: tuple[PenaltyPublication, ...], repaired: frozenset[str]) -> tuple[PenaltyPublication, ...]:
+    """The penalties with an approved credit repair marked `repaired` (unless already withdrawn)."""
+    if not repaired:
+        return penalties
+    return tuple(replace(p, status="repaired") if p.record_id in repaired and p.status != "withdrawn" else p
+                 for p in penalties)

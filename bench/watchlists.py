@@ -173,20 +173,25 @@ def main() -> int:
     args = parser.parse_args()
     from bench._common import postgres_url, sqlite_url
 
-    runs = []
-    if not args.pg_only:
-        runs.append(("sqlite", sqlite_url(), None))
-    if not args.sqlite_only:
-        pg = postgres_url()
-        if pg:
-            runs.append(("postgresql", pg[0], pg[1]))
-    for label, url, drop in runs:
-        try:
-            reg = register(url, args.subjects)
-            fan = fan_out(url if label == "postgresql" else sqlite_url(), args.partners)
-        finally:
-            if drop:
-                drop()
+    def fresh(label: str) -> tuple[str, object] | None:
+        return (sqlite_url(), None) if label == "sqlite" else postgres_url()
+
+    labels = ([] if args.pg_only else ["sqlite"]) + ([] if args.sqlite_only else ["postgresql"])
+    for label in labels:
+        results = []
+        for step, arg in ((register, args.subjects), (fan_out, args.partners)):  # each on a database of its own
+            made = fresh(label)
+            if made is None:
+                break
+            url, drop = made
+            try:
+                results.append(step(url, arg))
+            finally:
+                if drop:
+                    drop()
+        if len(results) < 2:
+            continue
+        reg, fan = results
         print(f"{label}: register {reg['subjects']:,} subjects: JSON {reg['json_s']:.2f} s ({reg['json_bytes'] / 1e6:.1f} MB), "
               f"CSV {reg['csv_s']:.2f} s ({reg['csv_bytes'] / 1e6:.1f} MB)  [target < 10 s]")
         print(f"{label}: one change, {fan['partners']} watching partners: {fan['notified']} notified, first after "

@@ -70,7 +70,7 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         out(f"  destinations written to {env.destinations_file}")
         out("\nagencies: " + ", ".join(register_agencies(services)))
         out("\nimporting examples/:")
-        totals = import_examples(services, out)
+        totals = import_examples(services, out, shift_days=offset_for(china_today(services.clock)))
         out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
         decided = services.consumer.drain()
         out(f"  change feed: {decided.done} subject(s) decided")

@@ -75,7 +75,9 @@ def seed_ids(services) -> dict[str, str]:  # noqa: ANN001
         delivery = list_deliveries(conn, limit=1)[0]
         subject_id = conn.execute(select(subjects.c.id).where(subjects.c.key == code)).scalar_one()
     entry = seed.proposed_entry(services.db, subject_id, services.clock.now())
-    return {"record_id": record_id, "uscc": code, "delivery_id": delivery.delivery_id,
+    # a dead delivery (of a bulletin of its own): what GET shows and requeue acts on
+    dead = seed.delivery(services.db, services.clock.now(), state="dead", error="HTTP 503", attempts=8)
+    return {"record_id": record_id, "uscc": code, "delivery_id": dead,
             "bulletin_id": delivery.bulletin_id, "entry_id": entry}
 
 

@@ -124,7 +124,7 @@ def accidents_xml() -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         "<!-- 涪城区应急管理局: accident and dishonesty records. The mine has three fatal general\n"
-        "     responsibility accidents within 365 days (RULES.md §4): the third lists it. -->\n"
+        "     responsibility accidents within 365 days (docs/policy.md §4): the third lists it. -->\n"
         '<records xmlns="urn:safety-credit:records:1">\n'
         + accident("SG-2026-01", MINE, mine, "2026-01-12", "一般", 1, "井下运输巷道冒顶，1人死亡")
         + accident("SG-2026-02", MINE, mine, "2026-05-18", "一般", 2, "提升系统故障，2人死亡")
@@ -163,7 +163,7 @@ def incentive_json() -> dict:
     chem = {"uscc": CHEM, "name": "绵阳市涪城区华信精细化工有限公司"}
     return {
         "agency": "MY-YJJ",
-        "comment": "The chemical company meets all six incentive conditions (RULES.md §5): a public commitment "
+        "comment": "The chemical company meets all six incentive conditions (docs/policy.md §5): a public commitment "
                    "kept, no dishonesty, no penalty and no fatal accident within 3 years, standardization grade "
                    "一级 still valid, not punished in another field. The last record is deliberately bad.",
         "records": [

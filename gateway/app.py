@@ -24,6 +24,7 @@ from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from gateway.access.authn import MISSING_DETAIL, challenge
 from gateway.access.recorder import AuditMiddleware
 from gateway.api import deps
 from gateway.api.jsonlimits import JsonLimitMiddleware
@@ -33,7 +34,7 @@ from gateway.api.timeouts import TimeoutMiddleware
 from gateway.bootstrap import Services
 from gateway.console.web import ConsoleMiddleware
 from gateway.errors import FRAMEWORK_STATUS, BadRequest, GatewayError, InternalError, RequestError
-from gateway.observability.http import RequestContextMiddleware
+from gateway.observability.http import RequestContextMiddleware, RouteLabelMiddleware
 from gateway.observability.metrics import MetricsEndpoint
 from gateway.paths import OPENAPI
 
@@ -46,6 +47,9 @@ def _on_gateway_error(request, exc: GatewayError):  # noqa: ANN001
 
 def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
     cls = FRAMEWORK_STATUS.get(exc.status, RequestError)
+    if exc.status == 401 and not any(k.lower() == "www-authenticate" for k in (exc.headers or {})):
+        # connexion's own 401 (no credential presented at all): say how to authenticate
+        return problem_response(cls(MISSING_DETAIL, headers=challenge(), reason="credentials_missing"))
     error = cls(exc.detail or exc.title, headers=dict(exc.headers or {}))
     if error.status != exc.status:  # a framework status without its own type keeps its status
         error.status = exc.status  # type: ignore[misc]
@@ -126,7 +130,8 @@ def create_app(services: Services) -> AsyncApp:
         strict_validation=True,
         validate_responses=False,
         pythonic_params=False,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=True),
+        # Swagger UI (connexion's `swagger-ui` extra) at /docs/, the spec at /openapi.json
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True, swagger_ui_path="/docs"),
     )
     app.add_error_handler(GatewayError, _on_gateway_error)
     app.add_error_handler(ProblemException, _on_connexion_problem)
@@ -150,5 +155,6 @@ def create_app(services: Services) -> AsyncApp:
                            allow_headers=["*"])
     app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     app.add_middleware(ConsoleMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    app.add_middleware(RouteLabelMiddleware, position=MiddlewarePosition.BEFORE_SECURITY)
     app.add_middleware(AuditMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, services=services)
     return app

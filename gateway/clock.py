@@ -1,4 +1,4 @@
-"""The one clock (DESIGN.md: one clock, injectable, so tests can move time)."""
+"""The one clock (docs/architecture.md: one clock, injectable, so tests can move time)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one error base (STYLE.md: errors are part of the API).
+"""The one error base (docs/architecture.md: errors are part of the API).
 
 Every error a client can get is a subclass of `GatewayError` with a stable problem type
 (`urn:gateway:problem:<slug>`), a title and an HTTP status; an instance carries the detail

@@ -1,4 +1,4 @@
-"""The one way the gateway parses XML it did not write (DESIGN.md §Trust).
+"""The one way the gateway parses XML it did not write (docs/architecture.md §Trust).
 
 Entity resolution, DTD loading and network access are off; a document that declares a
 DOCTYPE at all is refused, which stops XXE, external DTDs and entity expansion bombs

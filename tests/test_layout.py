@@ -26,6 +26,7 @@ SQL_MODULES = {
     "gateway/access/testing.py", "gateway/scheduler/runs.py", "gateway/scheduler/leadership.py",
     "gateway/calendars/repository.py", "gateway/delivery/refused_store.py", "gateway/watchlists/repository.py",
     "gateway/policy/repairs.py",  # the one owner of repair_applications' SQL (rule 5)
+    "gateway/console/repository.py",
 }
 SQL_NAMES = {"select", "insert", "update", "delete", "text", "exists", "func", "union_all"}
 

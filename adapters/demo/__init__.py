@@ -14,10 +14,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.demo.dates import offset_for
 from adapters.demo.environment import (
     LAYOUT,
     DemoEnvironment,
@@ -33,7 +34,9 @@ from adapters.demo.environment import (
     start_environment,
     wait_for_feed,
 )
+from adapters.demo.first_steps import issue_keys, on_time_summary, what_now
 from adapters.demo.watchlist import register_watchlist, watch_summary
+from gateway.clock import china_today
 from gateway.paths import ROOT
 
 log = logging.getLogger("gateway.demo")
@@ -68,7 +71,7 @@ def run_demo(*, var_dir: Path | None = None, keys_dir: Path | None = None, out: 
         out(f"  destinations written to {env.destinations_file}")
         out("\nagencies: " + ", ".join(register_agencies(services)))
         out("\nimporting examples/:")
-        totals = import_examples(services, out)
+        totals = import_examples(services, out, shift_days=offset_for(china_today(services.clock)))
         out(f"  total: {totals['accepted']} accepted, {totals['duplicate']} duplicate, {totals['rejected']} rejected")
         decided = services.consumer.drain()
         out(f"  change feed: {decided.done} subject(s) decided")
@@ -109,6 +112,16 @@ class DemoRun:
     env: DemoEnvironment
     keyring: Any
     out: Out = print
+    log_file: Path | None = None
+    database: str = ""
+    _url: str | None = None
+    _listening: threading.Event = field(default_factory=threading.Event)
+
+    def listening(self, url: str) -> None:
+        """The gateway's address, once its socket is bound (the "what now" block names it)."""
+        if self._url is None:
+            self._url = url
+            self._listening.set()
 
     @property
     def registry(self) -> Any:
@@ -128,7 +141,8 @@ class DemoRun:
                 for name, (sim, server) in self.env.simulators.items():
                     out(f"demo: {name} → {sim.endpoint(server.url)}")
                 register_agencies(services)
-                import_examples(services, out)
+                explained: list[str] = []
+                import_examples(services, out, shift_days=offset_for(china_today(services.clock)), explained=explained)
                 wait_for_feed(services)
                 register_watchlist(services, out)
                 operate_lists(services, out)
@@ -147,6 +161,12 @@ class DemoRun:
                 if self.env.exchange is not None:
                     out("demo: " + self.env.exchange.summary())
                 out("demo: " + watch_summary(services))
+                demo_keys = issue_keys(services)
+                if self._listening.wait(60) and not stop.is_set():
+                    for line in what_now(self._url or "", demo_keys, database=self.database,
+                                         log_file=str(self.log_file or "stderr"), explained=explained,
+                                         on_time=on_time_summary(services)):
+                        out(line)
             except Exception:  # noqa: BLE001 - the API keeps serving
                 log.exception("the demo feeder failed")
 
@@ -160,5 +180,10 @@ def prepare_run(settings: Any, *, var_dir: Path | None = None, out: Out = print)
     from gateway.signing.keys import ensure_dev_keyring
 
     keyring = ensure_dev_keyring(settings.keys_dir)
-    env = start_environment(var_dir or ROOT / "var" / "demo-run", settings.keys_dir)
-    return DemoRun(env, keyring, out)
+    url = settings.database_url
+    if var_dir is None:  # beside an SQLite database file (var/ by default), else var/ of the checkout
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") and ":memory:" not in url else None
+        var_dir = (Path(path).resolve().parent if path else ROOT / "var") / "demo-run"
+    env = start_environment(var_dir, settings.keys_dir)
+    return DemoRun(env, keyring, out, log_file=var_dir / "gateway.log",
+                   database=url if url.startswith("sqlite") else url.split("@")[-1])

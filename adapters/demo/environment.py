@@ -143,8 +143,13 @@ def register_agencies(services: Any, examples: Path = EXAMPLES) -> list[str]:
     return [a["code"] for a in data["agencies"]]
 
 
-def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[str, int]:
-    """Import every file listed in agencies.yaml; print counts and each rejection."""
+def import_examples(services: Any, out: Out, examples: Path = EXAMPLES, *, shift_days: int = 0,
+                    explained: list[str] | None = None) -> dict[str, int]:
+    """Import every file listed in agencies.yaml; print counts and each rejection.
+
+    `shift_days` moves every date of the examples (`adapters.demo.dates`); `explained` gets one
+    line per rejected row: why the row is bad on purpose (agencies.yaml's `rejections`)."""
+    from adapters.demo.dates import shift_file, shift_value
     from gateway.intake.importing import import_file
 
     data = yaml.safe_load((examples / "agencies.yaml").read_text(encoding="utf-8"))
@@ -152,12 +157,13 @@ def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[
     for entry in data["imports"]:
         path = examples / entry["file"]
         if path.suffix == ".json":
-            batch = json.loads(path.read_text(encoding="utf-8"))
+            batch = shift_value(json.loads(path.read_text(encoding="utf-8")), shift_days)
             result = services.intake.submit(batch.get("agency") or entry["agency"], batch["records"])
             counts, fmt = result.counts(), "json"
             rows = [(o.index + 1, p["field"], p["reason"], p["message"]) for o in result.outcomes for p in o.problems]
         else:
-            result = import_file(services.intake, entry["agency"], path.read_bytes(), filename=path.name)
+            result = import_file(services.intake, entry["agency"], shift_file(path.name, path.read_bytes(), shift_days),
+                                 filename=path.name)
             counts, fmt = result.counts(), result.format + (f"/{result.encoding}" if result.encoding else "")
             rows = result.rejection_rows()
         for k in totals:
@@ -166,8 +172,13 @@ def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[
         totals["rejected"] += counts.get("file_problems", 0)
         out(f"  {path.name:<26} {fmt:<13} by {entry['agency']:<7} accepted {counts['accepted']:>2}, "
             f"duplicate {counts['duplicate']}, rejected {rejected}")
+        why = {int(k): v for k, v in (entry.get("rejections") or {}).items()}
         for row, fld, reason, message in rows:
             out(f"      {'row' if fmt != 'json' else 'record'} {row}: {fld}: {reason}: {message}")
+        if explained is not None:
+            for row in dict.fromkeys(r[0] for r in rows):
+                label = f"{path.name} {'row' if fmt != 'json' else 'record'} {row}"
+                explained.append(f"{label}: {why.get(row, 'not a deliberate rejection: see the lines above')}")
     return totals
 
 

@@ -1,4 +1,4 @@
-"""Access: who may ask what, what they see, and the record of it (DESIGN.md "Trust", "Answer").
+"""Access: who may ask what, what they see, and the record of it (docs/architecture.md "Trust", "Answer").
 
 One question per module:
 

@@ -31,6 +31,17 @@ from gateway.access.ratelimit import retry_after_header
 from gateway.api.deps import services as current_services
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+MISSING_DETAIL = ("no credentials: send an API key as 'Authorization: Bearer gw_<key id>_<secret>' "
+                  "(or in X-API-Key); an operator issues one with 'gateway keys issue <partner USCC>'")
+
+
+def challenge(reason: str | None = None, description: str | None = None) -> dict[str, str]:
+    """The `WWW-Authenticate` header of a 401 (RFC 6750 §3): no error when nothing was presented,
+    `invalid_token` with the reason when a credential was refused."""
+    if reason is None:
+        return dict(CHALLENGE)
+    text = (description or reason).replace("\\", "").replace('"', "'").encode("ascii", "replace").decode()
+    return {"WWW-Authenticate": f'Bearer realm="gateway", error="invalid_token", error_description="{text}"'}
 
 
 def access_state(scope: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +49,7 @@ def access_state(scope: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refused(exc: keys.Refused) -> NotAuthenticated:
-    return NotAuthenticated(str(exc), headers=CHALLENGE, reason=exc.reason)
+    return NotAuthenticated(str(exc), headers=challenge(exc.reason, str(exc)), reason=exc.reason)
 
 
 async def _verify(fn, *args) -> keys.Principal:  # noqa: ANN001
@@ -114,17 +125,17 @@ async def client_cert_info(cert: str, request: Any = None) -> dict[str, Any]:
     client = request.scope.get("client") if request is not None else None
     peer = client[0] if client else None
     if not peer_is_trusted(peer, cfg.proxy_networks()):
-        raise NotAuthenticated(f"{cfg.client_cert_header} is accepted only from a trusted proxy", headers=CHALLENGE,
+        raise NotAuthenticated(f"{cfg.client_cert_header} is accepted only from a trusted proxy", headers=challenge("untrusted_proxy"),
                             reason="untrusted_proxy")
     try:
         certificate = certificate_from_header(cert)
     except ValueError as exc:
         raise NotAuthenticated(f"client certificate: {exc}",
-                            headers=CHALLENGE, reason="certificate_malformed") from None
+                            headers=challenge("certificate_malformed"), reason="certificate_malformed") from None
     now = svc.clock.now()
     if not (certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc):
         raise NotAuthenticated("the client certificate is not valid now",
-                            headers=CHALLENGE, reason="certificate_expired")
+                            headers=challenge("certificate_expired"), reason="certificate_expired")
     fp = fingerprint(certificate)
     access_state(request.scope)["presented"] = "c" + fp[:11]
     principal = await _verify(keys.verify_fingerprint, svc.db, fp, now, cfg.key_cache_seconds)

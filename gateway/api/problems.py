@@ -1,4 +1,4 @@
-"""RFC 9457 problem responses (STYLE.md: errors are part of the API).
+"""RFC 9457 problem responses (docs/architecture.md: errors are part of the API).
 
 Handlers raise a `gateway.errors.GatewayError` subclass; the one handler in `gateway.app`
 answers with `problem_response(exc)`. `json_response` is the explicit JSON answer (operations

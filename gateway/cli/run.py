@@ -55,6 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
             print("gateway run --demo: the demo is not installed (pip install -e .)", flush=True)
             return EXIT_USAGE
         demo = prepare(settings)
+        log_file = getattr(demo, "log_file", None)
+        if log_file is not None:  # the screen is for the demo's story: the logs go to a file
+            _log_to_file(settings, log_file)
     services = build(settings, destinations=demo.registry if demo else None,
                      keyring=demo.keyring if demo else None)
     if settings.should_migrate_on_start:
@@ -71,7 +74,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
                             log_config=None, timeout_graceful_shutdown=10)
     try:
-        _AnnouncingServer(config, database=_describe(settings.database_url)).run()
+        _AnnouncingServer(config, database=_describe(settings.database_url),
+                          listening=getattr(demo, "listening", None)).run()
     finally:
         if background is not None:
             background.stop()
@@ -81,6 +85,20 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_file(settings, path) -> None:  # noqa: ANN001
+    """Every log line to `path`; warnings and errors also to stderr."""
+    import sys
+
+    from gateway.logging_setup import build_formatter, configure_logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings.log_level, settings.log_json, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+    screen = logging.StreamHandler(sys.stderr)
+    screen.setLevel(logging.WARNING)
+    screen.setFormatter(build_formatter(settings.log_json))
+    logging.getLogger().addHandler(screen)
+
+
 def _describe(url: str) -> str:
     return url if url.startswith("sqlite") else url.split("@")[-1]
 
@@ -88,11 +106,12 @@ def _describe(url: str) -> str:
 class _AnnouncingServer:
     """uvicorn.Server that prints where it listens once the socket is bound (port 0 included)."""
 
-    def __init__(self, config, database: str) -> None:  # noqa: ANN001
+    def __init__(self, config, database: str, listening=None) -> None:  # noqa: ANN001
         import uvicorn
 
         self.server = uvicorn.Server(config)
         self.database = database
+        self.listening = listening
 
     def run(self) -> None:
         import asyncio
@@ -111,4 +130,6 @@ class _AnnouncingServer:
                     host, port = sock.getsockname()[:2]
                     print(f"gateway listening on http://{host}:{port} (database: {self.database})", flush=True)
                     logging.getLogger("gateway").info("listening on http://%s:%s", host, port)
+                    if self.listening is not None:
+                        self.listening(f"http://{host}:{port}")
         await task

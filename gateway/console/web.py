@@ -71,6 +71,8 @@ class ConsoleMiddleware:
             response = RedirectResponse(PREFIX, status_code=303)
             response.delete_cookie(COOKIE, path=PREFIX)
             return response
+        if path.startswith(PREFIX + "/charts/") and path.endswith(".svg") and method in ("GET", "HEAD"):
+            return await self._chart(request, path.removeprefix(PREFIX + "/charts/").removesuffix(".svg"))
         if path.startswith(PREFIX + "/static/") and method in ("GET", "HEAD"):
             name = path.removeprefix(PREFIX + "/static/")
             if name in STATIC:
@@ -97,6 +99,24 @@ class ConsoleMiddleware:
         secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
         response.set_cookie(COOKIE, key, path=PREFIX, httponly=True, samesite="strict", secure=secure)
         return response
+
+    async def _chart(self, request: Request, name: str) -> Response:
+        """A picture (`gateway.console.charts`), for an operator's session only."""
+        from starlette.concurrency import run_in_threadpool
+
+        from gateway.console import charts
+
+        if name not in charts.NAMES:
+            return _problem(NotFound(f"no console chart {name}"))
+        key = request.cookies.get(COOKIE)
+        if not key:
+            return _problem(Unauthenticated("not logged in: log in at /console",
+                                            headers={"WWW-Authenticate": 'Cookie realm="console"'}))
+        status, payload = await self._call("GET", "/v1/access/whoami", key, request.scope)
+        if status != 200 or (payload or {}).get("sector") != "operator":
+            return _problem(Forbidden("the console's charts are for operators"))
+        svg = await run_in_threadpool(chart_svg, self.services, name)
+        return Response(svg, media_type="image/svg+xml; charset=utf-8")
 
     # --- the API, with the session's key -----------------------------------------------------
 
@@ -153,3 +173,17 @@ class ConsoleMiddleware:
 def _problem(error: GatewayError) -> Response:
     return JSONResponse(error.body(), status_code=error.status, media_type="application/problem+json",
                         headers=error.headers)
+
+
+def chart_svg(services: Any, name: str) -> str:
+    from gateway.console import charts, repository
+
+    now = services.clock.now()
+    with services.db.read() as conn:
+        if name in ("deliveries", "backlog"):
+            data = repository.delivery_hours(conn, now)
+        elif name == "on-time":
+            data = repository.on_time_by_month(conn, now)
+        else:
+            data = repository.feed_ages(conn, now)
+    return charts.render(name, data)

@@ -7,7 +7,7 @@ names the file, the destination and the key:
     config/destinations.yaml: destination 'credit-china': retry.base: Input should be greater than 0
 
 The adapter is a dotted path `package.module:factory`, imported with importlib when the
-destination is first used and called as `factory(config)` (DESIGN.md: the gateway never
+destination is first used and called as `factory(config)` (docs/architecture.md: the gateway never
 imports an adapter by name). `subscription`, `batch` and `schedule` are read by routing,
 batching and the scheduler; `retry`, `breaker`, `rate_limit`, `concurrency`, `trust` and
 `receipt_timeout_seconds` by the outbox worker.

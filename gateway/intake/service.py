@@ -149,7 +149,10 @@ class IntakeService:
                             f"Idempotency-Key {idempotency_key!r} was used for a different request"
                         )
                     stored = seen.response
-                    return IntakeResult(stored["batch_id"], [Outcome(**o) for o in stored["results"]], replayed=True)
+                    # the stored answer leaves out empty fields (`Outcome.to_dict`): a record
+                    # rejected before it had a source id has none to give back
+                    return IntakeResult(stored["batch_id"], [Outcome(**{"source_record_id": None, **o})
+                                                             for o in stored["results"]], replayed=True)
             batch_id = repo.new_uid("bat")
             latest = {
                 k: dict(v._mapping)

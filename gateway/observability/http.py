@@ -6,8 +6,13 @@ latency histogram labelled by route template.
   and onto the response; bound as `request_id` for every log line of the request.
 - one log line per request (method, path, query, route, status, duration), redacted;
 - latency: labelled with the OpenAPI path template of the operation connexion routed to
-  (`/v1/deliveries/{delivery_id}`), never the raw path; `/console…` and `/metrics` get
-  their own labels, anything else `unmatched`.
+  (`/v1/deliveries/{delivery_id}`), never the raw path; `/console…`, `/docs…` and `/metrics`
+  get their own labels, anything else `unmatched`.
+
+connexion's routing middleware records the operation on a *copy* of the ASGI scope (under a
+real server the outer scope never sees it; docs/notes.md), so `RouteLabelMiddleware`, placed
+after routing, writes the operation id into a holder the outer middleware left on the scope
+(a shallow copy shares it).
 """
 
 from __future__ import annotations
@@ -43,9 +48,13 @@ def route_templates() -> dict[str, str]:
     return found
 
 
+_HOLDER = "gateway.route"
+
+
 def route_of(scope: dict[str, Any]) -> str:
     routing = scope.get("extensions", {}).get("connexion_routing") or {}
-    template = route_templates().get(routing.get("operation_id") or "")
+    operation_id = (scope.get(_HOLDER) or {}).get("operation_id") or routing.get("operation_id") or ""
+    template = route_templates().get(operation_id)
     if template:
         return template
     path = scope.get("path", "")
@@ -53,7 +62,23 @@ def route_of(scope: dict[str, Any]) -> str:
         return "/metrics"
     if path == "/console" or path.startswith("/console/"):
         return "/console/api" if path.startswith("/console/api/") else "/console"
+    if path == "/docs" or path.startswith("/docs/") or path == "/openapi.json":
+        return "/docs"
     return "unmatched"
+
+
+class RouteLabelMiddleware:
+    """After connexion's routing: note the routed operation where `RequestContextMiddleware` reads it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        holder = scope.get(_HOLDER)
+        if holder is not None:
+            routing = scope.get("extensions", {}).get("connexion_routing") or {}
+            holder["operation_id"] = routing.get("operation_id")
+        await self.app(scope, receive, send)
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -79,6 +104,7 @@ class RequestContextMiddleware:
             scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"x-request-id"]
             scope["headers"].append((b"x-request-id", request_id.encode()))
         status = {"code": 500}
+        scope[_HOLDER] = {}
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":

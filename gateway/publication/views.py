@@ -4,7 +4,7 @@ sector may see them.
 - `Route`: a destination's subscription as planning reads it (sector, record and item kinds,
   regions, bad-credit levels); empty sets mean "everything".
 - `view_fields`: natural persons' ID numbers are masked (`idcard.mask`) for every sector but
-  `agency` (DESIGN.md "Answer": minimised to what that partner may see).
+  `agency` (docs/architecture.md "Answer": minimised to what that partner may see).
 - `measures_for_route`: the joint measures a destination takes on a list (docs/policy.md §9): only
   its own sector's; agencies get every receiver's; credit platforms and safety supervision
   get lists that name no receiver measure (the bad-credit record).

@@ -1,4 +1,4 @@
-"""XML-DSig sign and verify: the one signer (DESIGN.md "one way to do each thing").
+"""XML-DSig sign and verify: the one signer (docs/architecture.md "one way to do each thing").
 
 Profile (the only one the gateway writes or accepts):
 

@@ -1,7 +1,7 @@
 """The delivery tables: signed bulletins, one delivery per (bulletin, destination), every
 attempt, receipts with per-item outcomes, and each destination's circuit breaker.
 
-`deliveries.state` follows DESIGN.md: pending → sending → awaiting_receipt → acknowledged |
+`deliveries.state` follows docs/architecture.md: pending → sending → awaiting_receipt → acknowledged |
 partially_rejected | rejected, with retry_wait between failed attempts and dead after the
 retry policy gives up. `deliveries` carries the lease (owner + deadline) of the worker that
 is sending it; `destination_state` is shared by all workers so a breaker opened by one

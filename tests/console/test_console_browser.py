@@ -150,3 +150,33 @@ def test_the_console_shows_receipt_conflicts_and_refused_receipts(served, browse
     assert settled in page.text_content("#conflicts") and "acknowledged" in page.text_content("#conflicts")
     refused = page.text_content("#refused")
     assert "k-intruder" in refused and "not_the_destination" in refused and settled in refused
+
+
+def test_the_console_shows_its_pictures_in_chromium(served, browser, wired, clock):
+    import datetime as dt
+
+    now = clock.now()
+    sid = seed.subject(wired.db, 5, now)
+    published = seed.record(wired.db, "MY-AJJ", sid, now, publish_by=now.date() + dt.timedelta(days=1))
+    seed.record(wired.db, "FC-AJJ", sid, now, publish_by=now.date() - dt.timedelta(days=3))
+    seed.delivery(wired.db, now, state="acknowledged", record_uid=published, sent_ago=dt.timedelta(minutes=30))
+    for destination in ("local", "credit-china", "credit-china", "mianyang-bank"):
+        seed.delivery(wired.db, now, destination=destination, state="pending")
+    seed.quarantined_change(wired.db, seed.subject(wired.db, 6, now), now, "KeyError: 'x'")
+    operator = issue(wired, "operator", days=3650)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(served + "/console")
+    page.fill("#api_key", operator.token)
+    page.click("#login-button")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)")
+    sizes = page.evaluate("[...document.querySelectorAll('img.chart')].map(i => [i.id, i.naturalWidth])")
+    assert [s[0] for s in sizes] == ["chart-deliveries", "chart-backlog", "chart-on-time", "chart-feed-lag"]
+    assert all(width == 640 for _, width in sizes), sizes
+    assert not [u for u in failed if "/charts/" in u], failed
+    page.locator("#charts-section").screenshot(path=str(ARTIFACTS / "console-charts.png"))
+    assert (ARTIFACTS / "console-charts.png").stat().st_size > 10_000

@@ -161,7 +161,15 @@ function render(summary) {
     "Scheduler: " + (summary.scheduler.leader_known ? "leader known" : "NO LEADER") + " — " + summary.scheduler.detail;
 }
 
+function reloadCharts() {
+  // the pictures are drawn by the server (SVG); a new query string fetches them again
+  for (const img of document.querySelectorAll("img.chart")) {
+    img.src = img.src.split("?")[0] + "?t=" + Date.now();
+  }
+}
+
 async function load() {
+  reloadCharts();
   try {
     render(await api("GET", "/v1/ops/summary"));
   } catch (e) { status("Could not load the summary: " + e.message, true); }

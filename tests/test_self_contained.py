@@ -13,7 +13,7 @@ from gateway.paths import ROOT
 TEXT = (".py", ".md", ".yaml", ".yml", ".toml", ".xsd", ".xml", ".json", ".html", ".js", ".css", ".cfg", ".txt",
         ".csv", "Makefile", "Dockerfile", "run")
 _OUTSIDE = re.compile(r"\.\./shared|/work/|\.\./\.\./")
-_MD = re.compile(r"(?<![\w./-])([\w./-]*\.md)\b")
+_MD = re.compile(r"(?<![\w./-])([\w./-]+\.md)\b")
 _USCC_LIKE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Y]{2}\d{6}[0-9A-Za-z]{10})(?![0-9A-Za-z])")
 
 

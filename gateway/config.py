@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default_factory=dict, description="job name → cron string, 'hourly'/'nightly', or an interval like '30s'")
 
     # --- signing ---
-    issuer_uscc: str = Field(default="11510700MB1234567X", description="the gateway operator's USCC, in bulletin headers")
+    issuer_uscc: str = Field(default="11510700MB12345623", description="the gateway operator's USCC, in bulletin headers")
     keys_dir: Path = Field(default=ROOT / "var" / "keys")
     signing_key_id: str | None = None
     generate_dev_keys: bool = Field(

@@ -222,6 +222,9 @@ class Licence(_Kind):
     XK_XDR_SHXYM: OptText = None  # 统一社会信用代码
     XK_XDR_GSZC: OptText = None  # 工商注册号
     XK_XDR_ZZJG: OptText = None  # 组织机构代码
+    XK_XDR_SWDJ: OptText = None  # 税务登记号
+    XK_XDR_SYDW: OptText = None  # 事业单位证书号
+    XK_XDR_SHZZ: OptText = None  # 社会组织登记证号
     XK_FRDB: OptText = None  # 法定代表人
     XK_FR_ZJLX: OptText = None  # 法定代表人证件类型
     XK_FR_ZJHM: OptText = None  # 法定代表人证件号码
@@ -253,14 +256,17 @@ class Penalty(_Kind):
     CF_XDR_SHXYM: OptText = None  # 统一社会信用代码
     CF_XDR_GSZC: OptText = None  # 工商注册号
     CF_XDR_ZZJG: OptText = None  # 组织机构代码
+    CF_XDR_SWDJ: OptText = None  # 税务登记号
+    CF_XDR_SYDW: OptText = None  # 事业单位证书号
+    CF_XDR_SHZZ: OptText = None  # 社会组织登记证号
     CF_FRDB: OptText = None  # 法定代表人
     CF_FR_ZJLX: OptText = None  # 法定代表人证件类型
     CF_FR_ZJHM: OptText = None  # 法定代表人证件号码
     CF_XDR_ZJLX: OptText = None  # 证件类型 (natural person)
     CF_XDR_ZJHM: OptText = None  # 证件号码 (natural person)
-    CF_XZCFJDSWH: Text  # 行政处罚决定书文号
+    CF_WSH: Text  # 行政处罚决定书文号
     CF_WFXW: Text  # 违法行为类型
-    CF_WFSS: Text  # 违法事实
+    CF_SY: Text  # 违法事实
     CF_YJ: Text  # 处罚依据
     CF_CFLB: Text  # 处罚类别 (警告/罚款/没收/责令停产停业/暂扣吊销许可证...)
     CF_NR: Text  # 处罚内容

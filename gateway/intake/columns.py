@@ -31,8 +31,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
+import yaml
 from openpyxl.utils.datetime import from_excel
 
 from gateway.domain.records import KIND_MODELS, RecordKind
@@ -59,7 +61,7 @@ SUBJECT_FIELDS: dict[str, dict[str, str]] = {
     },
 }
 # Without an explicit source record id, the decision document number identifies the record.
-DOCUMENT_NUMBER = {"penalty": "CF_XZCFJDSWH", "licence": "XK_WSH"}
+DOCUMENT_NUMBER = {"penalty": "CF_WSH", "licence": "XK_WSH"}
 
 
 class CellError(ValueError):
@@ -96,145 +98,20 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
 
 # --- names ------------------------------------------------------------------------------
 
-# Each name table maps a value to its other names, space-separated.
-_GENERIC_NAMES: dict[str, str] = {
-    "kind": "kind record_kind 记录类型 信息类型 数据类型",
-    "source_record_id": "source_record_id 源记录编号 数据编号 记录编号 源数据编号",
-    "action": "action 操作 操作类型",
-    "reason": "reason 原因 撤回原因 撤回理由 撤销原因",
-    "region": "region 行政区划 行政区划代码 区划代码 地区 所属地区",
-    "subject.uscc": "uscc 统一社会信用代码 社会信用代码",
-    "subject.name": "subject_name name 主体名称 单位名称 企业名称 生产经营单位名称 行政相对人名称",
-    "subject.org_code": "org_code 组织机构代码",
-    "subject.reg_no": "reg_no 工商注册号 注册号",
-    "subject.id_number": "id_number 身份证号 身份证号码 公民身份号码",
-}
+# The header and value alias tables are data: aliases/headers.yaml.
+ALIASES: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "aliases" / "headers.yaml").read_text("utf-8"))
 
 
-def _xdr(p: str) -> dict[str, str]:
-    """行政相对人 fields shared by the penalty (CF) and licence (XK) templates."""
-    return {
-        f"{p}_XDR_MC": "行政相对人名称 相对人名称 当事人名称 主体名称 单位名称 企业名称",
-        f"{p}_XDR_LB": "行政相对人类别 相对人类别",
-        f"{p}_XDR_SHXYM": "统一社会信用代码 社会信用代码 行政相对人代码_1 行政相对人统一社会信用代码",
-        f"{p}_XDR_GSZC": "工商注册号 注册号 行政相对人代码_2",
-        f"{p}_XDR_ZZJG": "组织机构代码 行政相对人代码_3",
-        f"{p}_FRDB": "法定代表人 法定代表人姓名",
-        f"{p}_FR_ZJLX": "法定代表人证件类型",
-        f"{p}_FR_ZJHM": "法定代表人证件号码 法定代表人身份证号 法定代表人身份证号码",
-    }
+def _names(table: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """{value: "alias alias ..."} of one YAML table (the form `_table` reads)."""
+    return {str(value): " ".join(str(a).replace(" ", "") for a in aliases) for value, aliases in table.items()}
 
 
-# Chinese headers per kind and field; every field is also known by its own name.
-_KIND_NAMES: dict[str, dict[str, str]] = {
-    "penalty": {
-        **_xdr("CF"),
-        "CF_XDR_ZJLX": "证件类型 行政相对人证件类型 相对人证件类型",
-        "CF_XDR_ZJHM": "证件号码 行政相对人证件号码 相对人证件号码 身份证号 身份证号码",
-        "CF_XZCFJDSWH": "行政处罚决定书文号 处罚决定书文号 决定书文号 处罚文书号",
-        "CF_WFXW": "违法行为类型 违法行为",
-        "CF_WFSS": "违法事实 主要违法事实",
-        "CF_YJ": "处罚依据",
-        "CF_CFLB": "处罚类别 处罚种类",
-        "CF_NR": "处罚内容",
-        "CF_NR_FK": "罚款金额 罚款",
-        "CF_NR_WFFF": "没收违法所得、没收非法财物的金额 没收金额 没收违法所得金额",
-        "CF_NR_ZKDX": "暂扣或吊销证照名称及编号 暂扣或吊销证照名称",
-        "CF_JDRQ": "处罚决定日期 决定日期 处罚日期",
-        "CF_YXQ": "处罚有效期 有效期",
-        "CF_GSJZQ": "公示截止期 公示截止日期",
-        "CF_CFJG": "处罚机关 处罚机关名称",
-        "CF_CFJGDM": "处罚机关统一社会信用代码 处罚机关代码",
-        "CF_SJLY": "数据来源单位 数据来源",
-        "CF_SJLYDM": "数据来源单位统一社会信用代码 数据来源单位代码",
-        "BZ": "备注",
-        "serious": "严重失信 是否严重失信",
-    },
-    "licence": {
-        **_xdr("XK"),
-        "XK_XKWS": "行政许可决定文书名称 许可决定文书名称 决定文书名称 文书名称",
-        "XK_WSH": "行政许可决定文书号 许可决定文书号 决定文书号 文书号",
-        "XK_XKLB": "许可类别",
-        "XK_XKZS": "许可证书名称",
-        "XK_XKBH": "许可编号 许可证编号 许可证书编号",
-        "XK_NR": "许可内容",
-        "XK_JDRQ": "许可决定日期 决定日期",
-        "XK_YXQZ": "有效期自 许可有效期自 有效期起 有效期开始日期",
-        "XK_YXQZI": "有效期至 许可有效期至 有效期止 有效期截止日期",
-        "XK_XKJG": "许可机关 许可机关名称",
-        "XK_XKJGDM": "许可机关统一社会信用代码 许可机关代码",
-        "XK_ZT": "当前状态 状态",
-        "XK_LYDW": "数据来源单位 数据来源",
-        "XK_LYDWDM": "数据来源单位统一社会信用代码 数据来源单位代码",
-        "BZ": "备注",
-    },
-    "accident": {
-        "occurred_on": "事故发生日期 发生日期 事故日期 事故发生时间",
-        "grade": "事故等级 事故级别",
-        "deaths": "死亡人数",
-        "injuries": "受伤人数",
-        "responsibility": "责任事故 是否责任事故",
-        "egregious": "性质恶劣 是否性质恶劣 性质恶劣社会影响较大",
-        "occupational_disease_cases": "新增职业病病例 新增职业病病例数 职业病病例数",
-        "description": "事故简况 事故概况 事故描述 描述 情况说明",
-        "investigation_ref": "调查报告编号 调查报告文号 事故调查报告文号",
-    },
-    "violation": {
-        "case": "失信情形 失信行为 失信行为类型 失信情形代码",
-        "occurred_on": "发生日期 失信行为发生日期 行为发生日期 违法行为发生日期",
-        "evidence_ref": "证据材料编号 证据编号 证据材料",
-        "person_role": "人员类别 责任人员类别 人员角色",
-        "person_name": "责任人员姓名 人员姓名",
-        "person_id_number": "责任人员身份证号 责任人员身份证号码 人员身份证号 人员身份证号码",
-        "description": "描述 情况说明 失信行为描述",
-    },
-    "standardization_grade": {
-        "grade": "标准化等级 等级 达标等级",
-        "issuer": "发证机关 评定机关 颁发单位 发证单位 公告单位",
-        "year": "年度 评定年度 达标年度",
-        "awarded_on": "发证日期 评定日期 颁发日期 公告日期",
-        "valid_until": "有效期至 有效期截止日期",
-    },
-    "integrity_score": {
-        "score": "考评得分 诚信考评得分 得分 分数",
-        "veto_items": "否决项 否决项目",
-        "year": "年度 考评年度",
-    },
-    "integrity_report": {
-        "year": "年度 报告年度",
-        "filed_on": "报送日期 提交日期 报告日期 填报日期",
-        "summary": "报告摘要 摘要 报告内容",
-    },
-    "commitment": {
-        "committer_role": "承诺人类别 承诺主体类别 承诺人角色",
-        "items": "承诺事项 承诺内容",
-        "committed_on": "承诺日期 承诺时间",
-        "published_at": "公开位置 公开渠道 公示网址 公开网址",
-        "kept": "是否履诺 履诺情况 履诺",
-    },
-}
-
-_KIND_VALUES_NAMES: dict[str, str] = {
-    "commitment": "承诺 安全生产承诺 履职尽责承诺",
-    "licence": "license 许可 行政许可",
-    "penalty": "处罚 行政处罚",
-    "accident": "事故 生产安全事故",
-    "violation": "失信行为",
-    "standardization_grade": "标准化等级 安全生产标准化等级 标准化",
-    "integrity_score": "诚信考评 诚信考评得分 考评得分",
-    "integrity_report": "诚信报告",
-}
-_ACTION_NAMES = {
-    "publish": "publish 发布 公示 新增 上报 更新 修改",
-    "withdraw": "withdraw 撤回 撤销 删除",
-}
-_PERSON_ROLE_NAMES = {
-    "unit": "单位 生产经营单位",
-    "legal_representative": "法定代表人",
-    "principal": "主要负责人",
-    "safety_head": "分管安全负责人 分管负责人",
-    "directly_responsible": "直接责任人员 直接责任人 负有直接责任的有关人员",
-}
+_GENERIC_NAMES: dict[str, str] = _names(ALIASES["generic"])
+_KIND_NAMES: dict[str, dict[str, str]] = {kind: _names(fields) for kind, fields in ALIASES["kinds"].items()}
+_KIND_VALUES_NAMES: dict[str, str] = _names(ALIASES["values"]["kind"])
+_ACTION_NAMES = _names(ALIASES["values"]["action"])
+_PERSON_ROLE_NAMES = _names(ALIASES["values"]["person_role"])
 _BOOLS = {
     "是": True, "否": False, "true": True, "false": False, "1": True, "0": False,
     "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
@@ -272,6 +149,15 @@ for _kind, _fields in FIELD_TYPES.items():
 _IMPLIES = {
     key(f): kind for kind in ("penalty", "licence") for f in FIELD_TYPES[kind] if f[:3] in ("CF_", "XK_")
 }
+
+# Known columns deliberately not read, fields several columns fill, the 2016 template's reading.
+_IGNORED = frozenset(key(h) for h in ALIASES.get("ignored", ()))
+JOINED = {(kind, f) for kind, fields in ALIASES.get("joined", {}).items() for f in fields}
+_LEGACY = ALIASES["legacy_2016"]
+_LEGACY_MARKERS = frozenset(key(h) for h in _LEGACY["markers"])
+_LEGACY_STATUS_COLUMNS = frozenset(key(h) for h in _LEGACY["status_columns"])
+_LEGACY_STATUS = {key(str(v)): a for v, a in _LEGACY["status_values"].items()}
+_LEGACY_DEFAULTS: dict[str, dict[str, str]] = _LEGACY.get("defaults", {})
 
 KIND_VALUES = _table(_KIND_VALUES_NAMES)
 ACTION_VALUES = _table(_ACTION_NAMES)
@@ -397,6 +283,13 @@ def _action(value: Any) -> str:
     return action
 
 
+def _legacy_status(value: Any) -> str:
+    action = _LEGACY_STATUS.get(key(text(value)))
+    if action is None:
+        raise CellError("not_in_code_list", f"status {value!r} is not 0 正常, 1 撤销, 2 异议 or 3 其他")
+    return action
+
+
 def coercer(kind: str, field: str, scale: Decimal | None = None) -> Coercer:
     """How a cell becomes the value of `field` of a record of `kind`."""
     kind_type = FIELD_TYPES.get(kind, {}).get(field, "text")
@@ -453,6 +346,7 @@ class Column:
     generic: str | None  # "source_record_id", "subject.uscc" ...
     fields: Mapping[str, str]  # kind -> data field
     scale: Decimal | None = None
+    legacy_status: bool = False  # the 2016 template's 当前状态: publish or withdraw
 
 
 def resolve(header: str) -> tuple[str | None, dict[str, str], Decimal | None, str | None]:
@@ -463,6 +357,8 @@ def resolve(header: str) -> tuple[str | None, dict[str, str], Decimal | None, st
     # A 双公示 code, even in brackets after the Chinese name, is the most precise name.
     candidates.sort(key=lambda k: k not in _IMPLIES)
     for k in candidates:
+        if k in _IGNORED:
+            return "ignored", {}, None, None
         generic, fields = _GENERIC.get(k), _BY_KIND.get(k, {})
         if generic or fields:
             units = {key(u) for u in inner}
@@ -487,12 +383,20 @@ class Layout:
         taken: set[tuple[str, ...]] = set()
         implied: set[str] = set()
         votes: Counter[str] = Counter()
-        for index, raw in enumerate(headers):
-            name = text(raw).strip() if raw is not None else ""
+        names = [text(raw).strip() if raw is not None else "" for raw in headers]
+        self.legacy_2016 = any(key(n) in _LEGACY_MARKERS for n in names)
+        for index, name in enumerate(names):
             if not name:
                 self._blank.append(index)
                 continue
+            if self.legacy_2016 and key(name) in _LEGACY_STATUS_COLUMNS:
+                if ("action",) not in taken:
+                    taken.add(("action",))
+                    self.columns.append(Column(index, name, "action", {}, legacy_status=True))
+                continue
             generic, fields, scale, implies = resolve(name)
+            if generic == "ignored":
+                continue
             if generic is None and not fields:
                 self.problems.append(
                     (
@@ -505,7 +409,7 @@ class Layout:
                 continue
             targets = {(generic,)} if generic else set()
             targets |= {(kd, f) for kd, f in fields.items()}
-            if taken & targets:
+            if taken & targets - JOINED:
                 self.problems.append(
                     (
                         header_row,
@@ -539,6 +443,8 @@ class Layout:
                 if kind in col.fields:
                     field = col.fields[kind]
                     plan.append((col.index, col.header, "data", field, coercer(kind, field, col.scale)))
+                elif col.legacy_status:
+                    plan.append((col.index, col.header, "top", "action", _legacy_status))
                 elif col.generic:
                     section, _, name = col.generic.rpartition(".")
                     plan.append(
@@ -598,6 +504,8 @@ class Layout:
                     )
                     continue
                 if coerce is text:  # the common case: text stays text
+                    if name in sections[section] and (kind, name) in JOINED:
+                        value = f"{sections[section][name]}；{value}"
                     sections[section][name] = value
                     continue
             try:
@@ -606,6 +514,11 @@ class Layout:
                 problems.append((row, header, exc.reason, str(exc)))
         if problems:
             return None, problems
+        if self.legacy_2016:
+            data = sections["data"]
+            for target, source in _LEGACY_DEFAULTS.get(kind, {}).items():
+                if target not in data and source in data:
+                    data[target] = data[source]
         return assemble(kind, sections["top"], sections["subject"], sections["data"]), []
 
     def _check_unnamed(self, cells: Sequence[Any]) -> None:

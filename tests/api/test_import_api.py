@@ -14,7 +14,7 @@ HEADER = "行政相对人名称,统一社会信用代码,行政处罚决定书�
 
 
 def _row(name: str, code: str, doc: str, date: str) -> str:
-    return f"{name},{code},{doc},未按规定培训,未培训从业人员,安全生产法第九十七条,罚款,罚款贰万元,2,{date},绵阳市应急管理局,11510700MB1234567X"
+    return f"{name},{code},{doc},未按规定培训,未培训从业人员,安全生产法第九十七条,罚款,罚款贰万元,2,{date},绵阳市应急管理局,11510700MB12345623"
 
 
 def _csv(*rows: str) -> bytes:

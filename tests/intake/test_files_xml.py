@@ -33,7 +33,7 @@ def test_valid_xml_becomes_records_in_document_order() -> None:
         (4, "penalty", "withdraw"),
     ]
     penalty, accident, commitment, withdrawal = (r.record for r in parsed.records)
-    assert penalty["source_record_id"] == "杭应急罚〔2025〕12号"  # from CF_XZCFJDSWH
+    assert penalty["source_record_id"] == "杭应急罚〔2025〕12号"  # from CF_WSH
     assert penalty["subject"]["uscc"] == "91330106MA2B1C2D8U"  # from CF_XDR_SHXYM
     assert penalty["subject"]["name"] == "杭州某某化工有限公司"
     assert penalty["data"]["CF_NR_FK"] == "3"

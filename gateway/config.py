@@ -103,6 +103,14 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("issuer_uscc")
+    @classmethod
+    def _valid_issuer(cls, value: str) -> str:
+        # it is signed into every bulletin and report: a code the platforms would refuse stops the start
+        from gateway.domain.identifiers import uscc
+
+        return uscc.validate(value)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -33,6 +33,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from gateway.domain.identifiers import IdentifierError, uscc
+
 
 class RecordKind(StrEnum):
     COMMITMENT = "commitment"
@@ -146,6 +148,18 @@ def _std_grade(value: Any) -> Any:
     return value
 
 
+def _agency_uscc(value: Any) -> Any:
+    """An authority's code (处罚机关 / 许可机关 / 数据来源单位 统一社会信用代码), checked as a USCC."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return uscc.validate(value)
+    except IdentifierError as err:
+        raise PydanticCustomError(
+            err.code, "{message}", {"message": str(err), "suggestion": getattr(err, "suggestion", None)}
+        ) from None
+
+
 def _str_list(value: Any) -> Any:
     if isinstance(value, str):
         return [p.strip() for p in re.split(r"[;；,，、|]", value) if p.strip()]
@@ -160,6 +174,8 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 OptText = Annotated[str | None, Field(max_length=4000)]
 Amount = Annotated[Decimal | None, Field(ge=0, max_digits=14, decimal_places=6)]
 StrList = Annotated[list[str], BeforeValidator(_str_list)]
+AgencyCode = Annotated[str, BeforeValidator(_agency_uscc)]
+OptAgencyCode = Annotated[str | None, BeforeValidator(_agency_uscc)]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -238,10 +254,10 @@ class Licence(_Kind):
     XK_YXQZ: Date  # 有效期自
     XK_YXQZI: OptDate = None  # 有效期至
     XK_XKJG: Text  # 许可机关
-    XK_XKJGDM: Text  # 许可机关统一社会信用代码
+    XK_XKJGDM: AgencyCode  # 许可机关统一社会信用代码
     XK_ZT: Literal["1", "2"] = "1"  # 当前状态 1 有效 2 无效
     XK_LYDW: OptText = None  # 数据来源单位
-    XK_LYDWDM: OptText = None  # 数据来源单位统一社会信用代码
+    XK_LYDWDM: OptAgencyCode = None  # 数据来源单位统一社会信用代码
     BZ: OptText = None  # 备注
 
     def event_date(self) -> dt.date:
@@ -277,9 +293,9 @@ class Penalty(_Kind):
     CF_YXQ: OptDate = None  # 处罚有效期
     CF_GSJZQ: OptDate = None  # 公示截止期
     CF_CFJG: Text  # 处罚机关
-    CF_CFJGDM: Text  # 处罚机关统一社会信用代码
+    CF_CFJGDM: AgencyCode  # 处罚机关统一社会信用代码
     CF_SJLY: OptText = None  # 数据来源单位
-    CF_SJLYDM: OptText = None  # 数据来源单位统一社会信用代码
+    CF_SJLYDM: OptAgencyCode = None  # 数据来源单位统一社会信用代码
     BZ: OptText = None  # 备注
     serious: bool = False  # 严重失信 (longer publication period, docs/policy.md §8)
 
@@ -412,7 +428,16 @@ _REASONS = {
 }
 
 
+# an identifier's own reason codes (gateway.domain.identifiers.errors) pass through
+_IDENTIFIER_REASONS = frozenset({
+    "invalid_length", "invalid_character", "invalid_checksum", "invalid_org_code_checksum", "invalid_authority",
+    "invalid_authority_category", "unknown_division", "placeholder_requires_reg_no", "empty", "invalid_component",
+})
+
+
 def reason_for(error_type: str) -> str:
+    if error_type in _IDENTIFIER_REASONS:
+        return error_type
     return _REASONS.get(error_type, "invalid")
 
 
@@ -432,7 +457,8 @@ def validate_data(kind: str, data: Mapping[str, Any], prefix: str = "data") -> _
         problems = []
         for err in exc.errors(include_url=False):
             path = ".".join(str(p) for p in (prefix, *err["loc"]))
-            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"]))
+            suggestion = (err.get("ctx") or {}).get("suggestion")
+            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], suggestion))
         raise RecordInvalid(problems) from None
 
 

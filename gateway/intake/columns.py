@@ -62,6 +62,8 @@ SUBJECT_FIELDS: dict[str, dict[str, str]] = {
 }
 # Without an explicit source record id, the decision document number identifies the record.
 DOCUMENT_NUMBER = {"penalty": "CF_WSH", "licence": "XK_WSH"}
+# The deciding authority's name and code: an agency's file may leave them to its registration.
+ISSUER_FIELDS = {"penalty": ("CF_CFJG", "CF_CFJGDM"), "licence": ("XK_XKJG", "XK_XKJGDM")}
 
 
 class CellError(ValueError):
@@ -384,6 +386,7 @@ class Layout:
         implied: set[str] = set()
         votes: Counter[str] = Counter()
         names = [text(raw).strip() if raw is not None else "" for raw in headers]
+        self.headers = names  # as headed in the file, by position
         self.legacy_2016 = any(key(n) in _LEGACY_MARKERS for n in names)
         for index, name in enumerate(names):
             if not name:
@@ -540,3 +543,58 @@ def clean_or_none(value: Any) -> Any:
         return clean(value)
     except CellError:
         return "#"
+
+
+# --- what a clerk probably meant ----------------------------------------------------------
+
+_HEADER_SPELLINGS: dict[str, str] = {}  # comparison key -> the spelling to suggest
+for _value, _aliases in (*_GENERIC_NAMES.items(), *(i for t in _KIND_NAMES.values() for i in t.items())):
+    for _alias in (_value.rpartition(".")[2], *_aliases.split()):
+        _HEADER_SPELLINGS.setdefault(key(_alias), _alias)
+
+
+def suggest_header(header: str) -> str | None:
+    """The known header closest to an unknown one (行政处罚决定文号 → 行政处罚决定书文号), if any is close."""
+    import difflib
+
+    match = difflib.get_close_matches(key(header), list(_HEADER_SPELLINGS), n=1, cutoff=0.75)
+    return _HEADER_SPELLINGS[match[0]] if match else None
+
+
+def header_for(kind: str | None, path: str) -> str:
+    """The template's header of a record field path (data.CF_JDRQ → 处罚决定日期)."""
+    section, _, name = path.rpartition(".")
+    if section == "data" and kind:
+        aliases = _KIND_NAMES.get(kind, {}).get(name, "").split()
+        return aliases[0] if aliases else name
+    aliases = _GENERIC_NAMES.get(path, "").split()
+    chinese = [a for a in aliases if not a.isascii()]
+    return chinese[0] if chinese else path
+
+
+def _known(headers: Sequence[Any]) -> int:
+    count = 0
+    for raw in headers:
+        name = text(raw).strip() if raw is not None else ""
+        if name:
+            generic, fields, _, _ = resolve(name)
+            count += bool(generic or fields)
+    return count
+
+
+def two_row_header(first: Sequence[Any], second: Sequence[Any]) -> list[Any] | None:
+    """The header of a sheet whose header spans two rows, or None when the first row is the header.
+
+    Agencies' sheets often group columns under a merged title cell (行政相对人信息 over 名称,
+    代码 …) or put a title row above the header; a field headed on two rows (备注 merged down)
+    keeps its first-row text. The two rows are one header when they name more fields together
+    than the first row alone.
+    """
+    width = max(len(first), len(second))
+    merged = []
+    for i in range(width):
+        lower = second[i] if i < len(second) else None
+        upper = first[i] if i < len(first) else None
+        lower_text = text(lower).strip() if lower is not None else ""
+        merged.append(lower if lower_text else upper)
+    return merged if _known(merged) > _known(first) else None

@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 
 from gateway import xmlsafe
 from gateway.intake import csvfile, xlsxfile, xmlfile
-from gateway.intake.columns import Layout, Problem, kind_of
+from gateway.intake.columns import Layout, Problem, kind_of, two_row_header
 
 Format = Literal["csv", "xlsx", "xml"]
 
@@ -55,6 +55,7 @@ class ParsedFile:
     problems: list[RowProblem] = field(default_factory=list)
     encoding: str | None = None  # None for XLSX, whose parts are always UTF-8 XML
     format: Format = "csv"
+    layout: Layout | None = None  # the header's reading (CSV, XLSX): where each field's column is
 
 
 class FileUnreadable(ValueError):
@@ -157,12 +158,18 @@ def _tabulate(
     layout: Layout | None = None
     problems: list[Problem] = []
     count = 0
+    first: tuple[int, Sequence[Any]] | None = None  # the first row, until the next says if it is the header
     for number, cells in rows:
         if _blank(cells):
             continue
         if layout is None:
-            layout = Layout(cells, number)
-            continue
+            if first is None:
+                first = (number, cells)
+                continue
+            header = two_row_header(first[1], cells)
+            layout = Layout(header if header is not None else first[1], number if header is not None else first[0])
+            if header is not None:
+                continue
         count += 1
         if count > max_rows:
             raise FileUnreadable("too_many_rows", f"the file has more than {max_rows} data rows; split it")
@@ -170,9 +177,12 @@ def _tabulate(
         if record is not None:
             out.records.append(ParsedRow(number, record))
         problems.extend(row_problems)
+    if layout is None and first is not None:
+        layout = Layout(first[1], first[0])
     if layout is None:
         raise FileUnreadable("empty_file", "the file has no header row")
     out.problems = [RowProblem(*p) for p in sorted(layout.problems + problems, key=lambda p: p[0])]
+    out.layout = layout
     return out
 
 

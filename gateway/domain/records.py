@@ -156,7 +156,7 @@ def _agency_uscc(value: Any) -> Any:
         return uscc.validate(value)
     except IdentifierError as err:
         raise PydanticCustomError(
-            err.code, "{message}", {"message": str(err), "suggestion": getattr(err, "suggestion", None)}
+            err.code, "{message}", {"message": str(err), "suggestion": err.suggestion, "position": err.position}
         ) from None
 
 
@@ -393,6 +393,7 @@ class FieldProblem:
     reason: str
     message: str
     suggestion: str | None = None
+    position: int | None = None  # 1-based position of the bad character in an identifier
 
 
 class RecordInvalid(ValueError):
@@ -457,8 +458,9 @@ def validate_data(kind: str, data: Mapping[str, Any], prefix: str = "data") -> _
         problems = []
         for err in exc.errors(include_url=False):
             path = ".".join(str(p) for p in (prefix, *err["loc"]))
-            suggestion = (err.get("ctx") or {}).get("suggestion")
-            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], suggestion))
+            ctx = err.get("ctx") or {}
+            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], ctx.get("suggestion"),
+                                         ctx.get("position")))
         raise RecordInvalid(problems) from None
 
 

@@ -53,9 +53,11 @@ def language(value: str | None) -> Language:
 
 
 def sentence(reason: str, lang: Language, *, column: str, value: Any, detail: str = "", code: str = "",
-             suggestion: str | None = None) -> str:
+             suggestion: str | None = None, position: int | None = None) -> str:
     template = (WORDS["reasons"].get(reason) or WORDS["reasons"]["default"])[lang]
-    text = template.format(column=column, value="" if value is None else value, detail=detail, code=code)
+    where = WORDS["position"][lang].format(position=position) if position else ""
+    text = template.format(column=column, value="" if value is None else value, detail=detail, code=code,
+                           position=where)
     if suggestion:
         text += " " + WORDS["suggestion"][lang].format(suggestion=suggestion)
     return text
@@ -151,11 +153,12 @@ def build(
             lines.append(ReportLine(
                 r["row"], header, value, reason,
                 sentence(reason, lang, column=header, value=value, detail=str(p.get("message") or ""),
-                         code=path.rpartition(".")[2], suggestion=suggestion), suggestion, index))
+                         code=path.rpartition(".")[2], suggestion=suggestion, position=p.get("position")),
+                suggestion, index))
     for (_kind, path), header in missing.items():
         code = path.rpartition(".")[2]
         lines.append(ReportLine(header_row, header, None, "missing_column",
-                                sentence("missing_column", lang, column=header, value=None, code=code), code))
+                                sentence("missing_column", lang, column=header, value=None, code=code)))
     return sorted(lines, key=lambda line: (line.row, -1 if line.column_index is None else line.column_index))
 
 

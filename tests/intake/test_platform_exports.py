@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from openpyxl import Workbook
 
 from gateway.cli import main
-from gateway.intake import repository as intake_repo
 from tests.factories import make_uscc
+from tests.intake.conftest import AGENCY_USCC
 
-AGENCY_USCC = "11510700MB12345623"
 CODES = [make_uscc(700 + i) for i in range(8)]
 
 HEADER_2021 = ["CF_XDR_MC", "CF_XDR_SHXYM", "CF_WSH", "CF_WFXW", "CF_SY", "CF_YJ", "CF_CFLB", "CF_NR", "CF_NR_FK",
@@ -61,13 +59,6 @@ def two_row_xlsx(rows: list[list[str]]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-@pytest.fixture
-def agency_with_uscc(services, agencies):
-    with services.db.write() as conn:
-        intake_repo.upsert_agency(conn, code="MY-AJJ", name="绵阳市应急管理局", region="510700", level="city",
-                                  uscc=AGENCY_USCC, now=services.clock.now())
 
 
 def upload(client, data: bytes, ctype: str = "text/csv", **params):  # noqa: ANN201

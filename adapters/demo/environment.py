@@ -157,7 +157,7 @@ def import_examples(services: Any, out: Out, examples: Path = EXAMPLES) -> dict[
         else:
             result = import_file(services.intake, entry["agency"], path.read_bytes(), filename=path.name)
             counts, fmt = result.counts(), result.format + (f"/{result.encoding}" if result.encoding else "")
-            rows = result.rejection_rows()
+            rows = [(line.row, line.column, line.reason, line.message) for line in result.report_lines("en")]
         for k in totals:
             totals[k] += counts.get(k, 0)
         rejected = counts["rejected"] + counts.get("file_problems", 0)

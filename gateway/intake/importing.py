@@ -13,7 +13,7 @@ from typing import Any
 from gateway import deadlines
 from gateway.errors import RequestTimeout
 from gateway.intake import report_xlsx, reports
-from gateway.intake.columns import ISSUER_FIELDS, Layout
+from gateway.intake.columns import DOCUMENT_NUMBER, ISSUER_FIELDS, Layout
 from gateway.intake.files import parse_file
 from gateway.intake.service import IntakeService
 
@@ -105,7 +105,12 @@ def import_file(
             raise
         batch_ids.append(outcome.batch_id)
         for parsed_row, o in zip(rows, outcome.outcomes, strict=True):
-            results.append({"row": parsed_row.row, **o.to_dict()})
+            result = {"row": parsed_row.row, **o.to_dict()}
+            record = parsed_row.record
+            if record.get("source_record_id") is None and record.get("kind") in DOCUMENT_NUMBER and "problems" in result:
+                # derived from the decision number, whose own problem says what to fill in
+                result["problems"] = [p for p in result["problems"] if p["field"] != "source_record_id"]
+            results.append(result)
         if progress is not None:
             progress(min(start + chunk_size, len(parsed.records)), len(parsed.records))
     problems = [

@@ -150,3 +150,19 @@ def test_the_cli_writes_the_report_as_csv_or_as_the_marked_sheet(services, agenc
     _fix_as_it_says(marked)
     marked.save(tmp_path / "fixed.xlsx")
     assert main(["import", str(tmp_path / "fixed.xlsx"), "--agency", "MY-AJJ"]) == 0, capsys.readouterr()
+
+
+def test_the_json_answer_has_no_error_for_the_derived_source_record_id_either(client, agency_with_uscc):
+    rows = [row_zh(0)]
+    rows[0][7] = ""
+    r = client.post("/v1/records:import?agency=MY-AJJ", content=csv_bytes(HEADER_ZH, rows),
+                    headers={"content-type": "text/csv"})
+    assert [p["field"] for p in r.json()["results"][0]["problems"]] == ["data.CF_WSH"]
+
+
+def test_a_kind_without_a_document_number_still_needs_its_source_record_id(client):
+    from tests.factories import make_uscc
+
+    data = f"记录类型,统一社会信用代码,事故发生日期,事故等级,死亡人数\n事故,{make_uscc(5)},2025-03-01,一般,1\n".encode()
+    r = client.post("/v1/records:import?agency=MY-AJJ", content=data, headers={"content-type": "text/csv"})
+    assert [p["field"] for p in r.json()["results"][0]["problems"]] == ["source_record_id"]

@@ -103,7 +103,7 @@ async def post_import(agency: str, kind: str | None = None, lang: str | None = N
         raise UnreadableFile(str(exc)) from None
     accept = request.headers.get("accept") or ""
     language = reports.language(lang or request.headers.get("accept-language"))
-    if XLSX_TYPE in accept and result.format in ("csv", "xlsx"):
+    if XLSX_TYPE in accept and result.can_mirror():
         workbook = await run_in_threadpool(result.rejection_workbook, data, language, kind)
         return ConnexionResponse(
             status_code=200,

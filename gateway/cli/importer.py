@@ -38,11 +38,13 @@ def _import(args: argparse.Namespace) -> int:
           + ", " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines = result.report_lines(args.lang)
     if args.report and lines:
-        if args.report.suffix.lower() == ".xlsx" and result.format in ("csv", "xlsx"):
-            args.report.write_bytes(result.rejection_workbook(data, args.lang, args.kind))
-        else:
-            args.report.write_bytes(result.rejection_report(args.lang))
-        print(f"rejection report: {args.report} ({len(lines)} problems)")
+        report = args.report
+        if report.suffix.lower() == ".xlsx" and result.can_mirror():
+            report.write_bytes(result.rejection_workbook(data, args.lang, args.kind))
+        else:  # XML, or too large a file to mark up: the list
+            report = report.with_suffix(".csv")
+            report.write_bytes(result.rejection_report(args.lang))
+        print(f"rejection report: {report} ({len(lines)} problems)")
     return 1 if counts["rejected"] or counts["file_problems"] else 0
 
 

@@ -23,6 +23,7 @@ code, message). The policy engine sees records only as `Record` values.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -459,8 +460,11 @@ def validate_data(kind: str, data: Mapping[str, Any], prefix: str = "data") -> _
         for err in exc.errors(include_url=False):
             path = ".".join(str(p) for p in (prefix, *err["loc"]))
             ctx = err.get("ctx") or {}
-            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], ctx.get("suggestion"),
-                                         ctx.get("position")))
+            suggestion = ctx.get("suggestion")
+            if err["type"] == "extra_forbidden" and err["loc"]:  # CF_JDRQI: did you mean CF_JDRQ?
+                close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1, cutoff=0.8)
+                suggestion = close[0] if close else None
+            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], suggestion, ctx.get("position")))
         raise RecordInvalid(problems) from None
 
 

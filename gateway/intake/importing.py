@@ -54,6 +54,10 @@ class ImportResult:
     def rejection_report(self, lang: reports.Language = "zh") -> bytes:
         return reports.report_csv(self.report_lines(lang), lang)
 
+    def can_mirror(self) -> bool:
+        """Whether the marked workbook can be made: a CSV or XLSX upload of at most report_xlsx.MAX_ROWS rows."""
+        return self.format in ("csv", "xlsx") and len(self.results) <= report_xlsx.MAX_ROWS
+
     def rejection_workbook(self, data: bytes, lang: reports.Language = "zh", default_kind: str | None = None) -> bytes:
         """The uploaded sheet with its bad cells marked and commented (CSV and XLSX uploads)."""
         return report_xlsx.mirror(data, self.format, self.report_lines(lang), lang, default_kind)

@@ -25,6 +25,9 @@ from gateway.intake.reports import WORDS, Language, ReportLine
 
 BAD = PatternFill("solid", fgColor="FFC7CE")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# openpyxl holds a whole workbook in memory to edit it (tens of times the file's size): larger
+# files get the CSV report instead
+MAX_ROWS = 20_000
 
 
 def _sheet_of(data: bytes, fmt: str, default_kind: str | None):  # noqa: ANN202

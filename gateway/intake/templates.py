@@ -33,9 +33,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gateway.domain.records import ACCIDENT_GRADE_ALIASES, KIND_MODELS, RecordKind
 from gateway.intake.columns import ALIASES, SUBJECT_FIELDS, header_for
+from gateway.intake.report_xlsx import XLSX_TYPE
+
+__all__ = ["XLSX_TYPE", "UnknownKind", "columns", "workbook"]
 
 LISTS: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "aliases" / "code_lists.yaml").read_text("utf-8"))
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS = 5000  # rows the drop-down lists and text formats cover
 _REQUIRED = PatternFill("solid", fgColor="FFF2CC")
 _SHEET_NAMES = {

@@ -69,3 +69,11 @@ def test_an_invalid_issuer_uscc_stops_the_start_naming_the_setting(tmp_path):
     done = subprocess.run([GATEWAY, "changes", "list"], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "configuration error: GATEWAY_ISSUER_USCC" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unknown_field_comes_with_the_field_probably_meant(client):
+    record = penalty("1", A)
+    record["data"]["CF_JDRQI"] = record["data"].pop("CF_JDRQ")
+    problems = {p["field"]: p for p in _problems(client, record)}
+    assert problems["data.CF_JDRQI"]["reason"] == "unknown_field"
+    assert problems["data.CF_JDRQI"]["suggestion"] == "CF_JDRQ"

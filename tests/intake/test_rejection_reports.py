@@ -166,3 +166,16 @@ def test_a_kind_without_a_document_number_still_needs_its_source_record_id(clien
     data = f"记录类型,统一社会信用代码,事故发生日期,事故等级,死亡人数\n事故,{make_uscc(5)},2025-03-01,一般,1\n".encode()
     r = client.post("/v1/records:import?agency=MY-AJJ", content=data, headers={"content-type": "text/csv"})
     assert [p["field"] for p in r.json()["results"][0]["problems"]] == ["source_record_id"]
+
+
+def test_an_xml_upload_gets_the_list_when_a_marked_sheet_is_asked_for(services, agencies, tmp_path, monkeypatch,
+                                                                     capsys):
+    from pathlib import Path
+
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", services.db.url)
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(tmp_path / "keys"))
+    xml = Path(__file__).parent / "fixtures" / "records_invalid.xml"
+    assert main(["import", str(xml), "--agency", "MY-AJJ", "--report", str(tmp_path / "r.xlsx")]) == 1
+    assert not (tmp_path / "r.xlsx").exists()
+    assert rows_of((tmp_path / "r.csv").read_bytes())[0][0] == "行号"
+    assert f"rejection report: {tmp_path / 'r.csv'}" in capsys.readouterr().out

@@ -109,6 +109,10 @@ PENALTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("serious", "bool"),
 )
 
+# Field names of bulletins signed before the penalty codes became the platforms' (migration 0008);
+# bulletin.xsd still accepts them, and they are read under the new names.
+LEGACY_FIELD_NAMES = {"CF_XZCFJDSWH": "CF_WSH", "CF_WFSS": "CF_SY"}
+
 WITHDRAWAL_FIELDS: tuple[tuple[str, str], ...] = (
     ("ref_bulletin_id", "text"),  # the bulletin that published it
     ("ref_item_id", "text"),

@@ -382,6 +382,12 @@ KIND_MODELS: dict[RecordKind, type[_Kind]] = {
     RecordKind.INTEGRITY_REPORT: IntegrityReport,
 }
 
+# The gateway's own penalty codes before it took the platforms' (migration 0008): still accepted
+# from agencies, stored under the new names.
+FORMER_NAMES: dict[RecordKind, dict[str, str]] = {
+    RecordKind.PENALTY: {"CF_XZCFJDSWH": "CF_WSH", "CF_WFSS": "CF_SY"},
+}
+
 # 双公示 kinds carry a publication deadline (docs/policy.md §8).
 PUBLISHED_KINDS = frozenset({RecordKind.LICENCE, RecordKind.PENALTY})
 
@@ -453,8 +459,12 @@ def validate_data(kind: str, data: Mapping[str, Any], prefix: str = "data") -> _
         ) from None
     if not isinstance(data, Mapping):
         raise RecordInvalid([FieldProblem(prefix, "not_an_object", "record data must be an object")])
+    data = dict(data)
+    for former, name in FORMER_NAMES.get(RecordKind(kind), {}).items():
+        if former in data and name not in data:
+            data[name] = data.pop(former)
     try:
-        return model.model_validate(dict(data))
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):

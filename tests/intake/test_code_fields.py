@@ -77,3 +77,25 @@ def test_an_unknown_field_comes_with_the_field_probably_meant(client):
     problems = {p["field"]: p for p in _problems(client, record)}
     assert problems["data.CF_JDRQI"]["reason"] == "unknown_field"
     assert problems["data.CF_JDRQI"]["suggestion"] == "CF_JDRQ"
+
+
+def test_a_penalty_sent_under_the_gateways_former_codes_is_stored_under_the_platforms_codes(client):
+    record = penalty("1", A)
+    record["data"]["CF_XZCFJDSWH"] = record["data"].pop("CF_WSH")
+    record["data"]["CF_WFSS"] = record["data"].pop("CF_SY")
+    r = client.post("/v1/records?agency=MY-AJJ", json=record)
+    assert r.status_code == 201, r.text
+    data = client.get(f"/v1/records/{r.json()['record_id']}").json()["versions"][0]["data"]
+    assert data["CF_WSH"] == "绵应急罚〔2025〕1号" and "CF_XZCFJDSWH" not in data and "CF_SY" in data
+    again = client.post("/v1/records?agency=MY-AJJ", json=penalty("1", A))
+    assert again.json()["outcome"] == "duplicate"
+
+
+def test_an_xml_file_under_the_former_codes_imports(client):
+    data = penalty("1", A)["data"]
+    data["CF_XZCFJDSWH"], data["CF_WFSS"] = data.pop("CF_WSH"), data.pop("CF_SY")
+    fields = "".join(f"<{k}>{v}</{k}>" for k, v in data.items())
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><records xmlns="urn:safety-credit:records:1">'
+           f'<record kind="penalty" sourceRecordId="X-1"><data>{fields}</data></record></records>').encode()
+    r = client.post("/v1/records:import?agency=MY-AJJ", content=xml, headers={"content-type": "application/xml"})
+    assert r.json()["counts"]["accepted"] == 1, r.json()

@@ -13,34 +13,57 @@ Bracketed notes such as units or formats are dropped, and the bracket text is tr
 name too, so ``行政相对人代码_1（统一社会信用代码）`` maps. An amount column headed in
 元 rather than 万元 is converted (exactly, by Decimal) to 万元.
 
-Cells become JSON values only where the reading is unambiguous: Excel numbers in integer
-columns become ints, dates become ISO strings, 是/否 become booleans. Anything else goes on
-as text, so `validate_data` reports every bad field of a row at once with the API's reason
-codes. Only cells that cannot be read at all (Excel error values such as ``#N/A``, a
-time of day in a date column) are row problems here.
+The names are in `gateway.intake.names` (data: ``aliases/headers.yaml``), the reading of one
+cell in `gateway.intake.cells`; this module reads a header row (`Layout`, also across two
+rows) and builds each data row's record in the shape the intake API accepts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import types
-import typing
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
-import yaml
-from openpyxl.utils.datetime import from_excel
+from gateway.domain.records import RecordKind
+from gateway.intake.cells import (
+    _EXCEL_ERRORS,
+    _WAN,
+    CellError,
+    Coercer,
+    _action,
+    _legacy_status,
+    clean,
+    coercer,
+    text,
+)
+from gateway.intake.names import (
+    _BRACKETS,
+    _BY_KIND,
+    _GENERIC,
+    _IGNORED,
+    _IMPLIES,
+    _LEGACY_DEFAULTS,
+    _LEGACY_MARKERS,
+    _LEGACY_STATUS_COLUMNS,
+    ALIASES,
+    FIELD_TYPES,
+    JOINED,
+    header_for,
+    key,
+    kind_of,
+    suggest_header,
+)
 
-from gateway.domain.records import KIND_MODELS, RecordKind
+__all__ = [
+    "ALIASES", "DOCUMENT_NUMBER", "FIELD_TYPES", "ISSUER_FIELDS", "SUBJECT_FIELDS", "SUBJECT_KEYS", "CellError",
+    "Column", "Layout", "Problem", "assemble", "clean", "coercer", "header_for", "kind_of", "resolve",
+    "suggest_header", "text", "two_row_header",
+]  # fmt: skip
 
 Problem = tuple[int, str, str, str]  # row, field, reason, message
-Coercer = Callable[[Any], Any]
 
 SUBJECT_KEYS = ("uscc", "name", "org_code", "reg_no", "id_number")
 
@@ -65,252 +88,6 @@ DOCUMENT_NUMBER = {"penalty": "CF_WSH", "licence": "XK_WSH"}
 # The deciding authority's name and code: an agency's file may leave them to its registration.
 ISSUER_FIELDS = {"penalty": ("CF_CFJG", "CF_CFJGDM"), "licence": ("XK_XKJG", "XK_XKJGDM")}
 
-
-class CellError(ValueError):
-    """A cell that cannot be read as any value."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-# --- field types, from the record models ------------------------------------------------
-
-
-def _type_of(annotation: Any) -> str:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    if annotation is bool:
-        return "bool"
-    if annotation is int:
-        return "int"
-    if annotation is Decimal:
-        return "decimal"
-    if annotation is dt.date:
-        return "date"
-    if typing.get_origin(annotation) is list:
-        return "list"
-    return "text"
-
-
-FIELD_TYPES: dict[str, dict[str, str]] = {
-    kind.value: {name: _type_of(info.annotation) for name, info in model.model_fields.items()}
-    for kind, model in KIND_MODELS.items()
-}
-
-# --- names ------------------------------------------------------------------------------
-
-# The header and value alias tables are data: aliases/headers.yaml.
-ALIASES: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "aliases" / "headers.yaml").read_text("utf-8"))
-
-
-def _names(table: Mapping[str, Sequence[str]]) -> dict[str, str]:
-    """{value: "alias alias ..."} of one YAML table (the form `_table` reads)."""
-    return {str(value): " ".join(str(a).replace(" ", "") for a in aliases) for value, aliases in table.items()}
-
-
-_GENERIC_NAMES: dict[str, str] = _names(ALIASES["generic"])
-_KIND_NAMES: dict[str, dict[str, str]] = {kind: _names(fields) for kind, fields in ALIASES["kinds"].items()}
-_KIND_VALUES_NAMES: dict[str, str] = _names(ALIASES["values"]["kind"])
-_ACTION_NAMES = _names(ALIASES["values"]["action"])
-_PERSON_ROLE_NAMES = _names(ALIASES["values"]["person_role"])
-_BOOLS = {
-    "是": True, "否": False, "true": True, "false": False, "1": True, "0": False,
-    "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
-}  # fmt: skip
-_EXCEL_ERRORS = frozenset(
-    {"#N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#GETTING_DATA"}
-)
-
-_STRIP_CHARS = re.compile(r"[\s_\-、*:：]+")
-_BRACKETS = re.compile(r"[(\[【〔<《]([^)\]】〕>》]*)[)\]】〕>》]")
-
-
-def key(text: str) -> str:
-    """The comparison key of a header or code value."""
-    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
-    return _STRIP_CHARS.sub("", text).lower()
-
-
-def _table(names: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value, aliases in names.items():
-        for alias in (value, *aliases.split()):
-            k = key(alias)
-            if out.setdefault(k, value) != value:
-                raise AssertionError(f"header {alias!r} means both {out[k]} and {value}")
-    return out
-
-
-_GENERIC = _table(_GENERIC_NAMES)
-_BY_KIND: dict[str, dict[str, str]] = {}  # header key -> {kind: field}
-for _kind, _fields in FIELD_TYPES.items():
-    for _k, _field in _table({f: _KIND_NAMES.get(_kind, {}).get(f, "") for f in _fields}).items():
-        _BY_KIND.setdefault(_k, {})[_kind] = _field
-# A CF_* / XK_* code names its kind.
-_IMPLIES = {
-    key(f): kind for kind in ("penalty", "licence") for f in FIELD_TYPES[kind] if f[:3] in ("CF_", "XK_")
-}
-
-# Known columns deliberately not read, fields several columns fill, the 2016 template's reading.
-_IGNORED = frozenset(key(h) for h in ALIASES.get("ignored", ()))
-JOINED = {(kind, f) for kind, fields in ALIASES.get("joined", {}).items() for f in fields}
-_LEGACY = ALIASES["legacy_2016"]
-_LEGACY_MARKERS = frozenset(key(h) for h in _LEGACY["markers"])
-_LEGACY_STATUS_COLUMNS = frozenset(key(h) for h in _LEGACY["status_columns"])
-_LEGACY_STATUS = {key(str(v)): a for v, a in _LEGACY["status_values"].items()}
-_LEGACY_DEFAULTS: dict[str, dict[str, str]] = _LEGACY.get("defaults", {})
-
-KIND_VALUES = _table(_KIND_VALUES_NAMES)
-ACTION_VALUES = _table(_ACTION_NAMES)
-_VALUE_ALIASES: dict[tuple[str, str], dict[str, str]] = {
-    ("violation", "person_role"): _table(_PERSON_ROLE_NAMES),
-    ("commitment", "committer_role"): _table(_PERSON_ROLE_NAMES),
-    ("licence", "XK_ZT"): {"有效": "1", "无效": "2"},
-}
-assert set(KIND_VALUES.values()) == {k.value for k in RecordKind}
-
-
-def kind_of(value: str) -> str | None:
-    """The record kind a cell or parameter names (English code or Chinese name), if any."""
-    return KIND_VALUES.get(key(value))
-
-
-# --- cells ------------------------------------------------------------------------------
-
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
-_DATE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_LIST_SPLIT = re.compile(r"[;；,，、|\n]")
-_WAN = Decimal("0.0001")  # 元 -> 万元
-
-
-def text(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def _int(value: Any) -> Any:
-    if isinstance(value, int):  # bool included: validation says it is not a number
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, str):
-        s = value.replace(",", "") if _THOUSANDS.match(value) else value
-        return int(s.split(".")[0]) if _INT.match(s) else value
-    return text(value)
-
-
-def _decimal(value: Any, scale: Decimal | None = None) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    elif isinstance(value, str):
-        s = value.replace(",", "") if _THOUSANDS.match(value) else value
-        try:
-            number = Decimal(s)
-        except InvalidOperation:
-            return value
-    else:
-        return text(value)
-    if not number.is_finite():
-        return value
-    if scale is not None:
-        number *= scale
-    return format(number.normalize(), "f")
-
-
-def _date(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        raise CellError("bad_date", f"{value.isoformat()} is a time of day, not a date")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 19000101 <= value <= 29991231 and float(value).is_integer():
-            value = str(int(value))  # 20250103 typed as a number
-        elif 1 <= value < 2958466:  # an Excel serial day number without a date format
-            return from_excel(value).date().isoformat()
-        else:
-            return value
-    if isinstance(value, str):
-        m = _DATE.match(value) or _COMPACT_DATE.match(value)
-        if m:
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-            except ValueError:
-                return value  # validate_data says which date is impossible
-    return value
-
-
-def _bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        b = _BOOLS.get(value.lower())
-        return value if b is None else b
-    return value
-
-
-def _list(value: Any) -> Any:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str):
-        return [p.strip() for p in _LIST_SPLIT.split(value) if p.strip()]
-    return [text(value)]
-
-
-def _action(value: Any) -> str:
-    action = ACTION_VALUES.get(key(text(value)))
-    if action is None:
-        raise CellError("not_in_code_list", f"action {value!r} is not publish (发布) or withdraw (撤回)")
-    return action
-
-
-def _legacy_status(value: Any) -> str:
-    action = _LEGACY_STATUS.get(key(text(value)))
-    if action is None:
-        raise CellError("not_in_code_list", f"status {value!r} is not 0 正常, 1 撤销, 2 异议 or 3 其他")
-    return action
-
-
-def coercer(kind: str, field: str, scale: Decimal | None = None) -> Coercer:
-    """How a cell becomes the value of `field` of a record of `kind`."""
-    kind_type = FIELD_TYPES.get(kind, {}).get(field, "text")
-    if kind_type == "decimal":
-        return (lambda v: _decimal(v, scale)) if scale is not None else _decimal
-    if kind_type == "text" and (aliases := _VALUE_ALIASES.get((kind, field))):
-        return lambda v: aliases.get(key(t), t) if isinstance(t := text(v), str) else t
-    return {"int": _int, "date": _date, "bool": _bool, "list": _list}.get(kind_type, text)
-
-
-def clean(value: Any) -> Any:
-    """A cell without surrounding space; None when empty; CellError when unreadable."""
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        if value in _EXCEL_ERRORS:
-            raise CellError("unreadable_cell", f"the cell holds the spreadsheet error {value}")
-    return value
 
 
 def assemble(kind: str, top: dict[str, Any], subject: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -545,33 +322,6 @@ def clean_or_none(value: Any) -> Any:
         return "#"
 
 
-# --- what a clerk probably meant ----------------------------------------------------------
-
-_HEADER_SPELLINGS: dict[str, str] = {}  # comparison key -> the spelling to suggest
-for _value, _aliases in (*_GENERIC_NAMES.items(), *(i for t in _KIND_NAMES.values() for i in t.items())):
-    for _alias in (_value.rpartition(".")[2], *_aliases.split()):
-        _HEADER_SPELLINGS.setdefault(key(_alias), _alias)
-
-
-def suggest_header(header: str) -> str | None:
-    """The known header closest to an unknown one (行政处罚决定文号 → 行政处罚决定书文号), if any is close."""
-    import difflib
-
-    match = difflib.get_close_matches(key(header), list(_HEADER_SPELLINGS), n=1, cutoff=0.75)
-    return _HEADER_SPELLINGS[match[0]] if match else None
-
-
-def header_for(kind: str | None, path: str) -> str:
-    """The template's header of a record field path (data.CF_JDRQ → 处罚决定日期)."""
-    section, _, name = path.rpartition(".")
-    if section == "data" and kind:
-        aliases = _KIND_NAMES.get(kind, {}).get(name, "").split()
-        return aliases[0] if aliases else name
-    aliases = _GENERIC_NAMES.get(path, "").split()
-    chinese = [a for a in aliases if not a.isascii()]
-    return chinese[0] if chinese else path
-
-
 def _known(headers: Sequence[Any]) -> int:
     count = 0
     for raw in headers:
@@ -598,3 +348,4 @@ def two_row_header(first: Sequence[Any], second: Sequence[Any]) -> list[Any] | N
         lower_text = text(lower).strip() if lower is not None else ""
         merged.append(lower if lower_text else upper)
     return merged if _known(merged) > _known(first) else None
+

@@ -159,6 +159,7 @@ class Layout:
         self._width = len(headers)
         self._plans: dict[str, list[tuple[int, str, str, str, Coercer]]] = {}
         self._reported: set[int] = set()
+        self.bad_values: dict[tuple[int, str], str] = {}  # (row, header) -> the unreadable cell, for the report
         taken: set[tuple[str, ...]] = set()
         implied: set[str] = set()
         votes: Counter[str] = Counter()
@@ -248,10 +249,12 @@ class Layout:
             try:
                 raw = clean(cells[self.kind_index])
             except CellError as exc:
+                self.bad_values[(row, "kind")] = text(cells[self.kind_index])
                 return None, [(row, "kind", exc.reason, str(exc))]
             if raw is not None:
                 kind = kind_of(text(raw))
                 if kind is None:
+                    self.bad_values[(row, "kind")] = text(raw)
                     return None, [
                         (
                             row,
@@ -279,6 +282,7 @@ class Layout:
                 if not value:
                     continue
                 if value[0] == "#" and value in _EXCEL_ERRORS:
+                    self.bad_values[(row, header)] = value
                     problems.append(
                         (row, header, "unreadable_cell", f"the cell holds the spreadsheet error {value}")
                     )
@@ -291,6 +295,7 @@ class Layout:
             try:
                 sections[section][name] = coerce(value)
             except CellError as exc:
+                self.bad_values[(row, header)] = text(value)
                 problems.append((row, header, exc.reason, str(exc)))
         if problems:
             return None, problems

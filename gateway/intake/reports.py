@@ -123,16 +123,20 @@ def build(
     lines: list[ReportLine] = []
     for p in file_problems:
         header, reason = str(p["field"]), str(p["reason"])
+        value = layout.bad_values.get((p["row"], header)) if layout is not None else None
         at_header = layout is not None and p["row"] == header_row
         suggestion = suggest_header(header) if reason == "unknown_column" else None
         index = columns.by_header(header)
+        if header == "kind" and layout is not None and layout.kind_index is not None:  # a row's kind cell
+            index = layout.kind_index
+            header = layout.headers[index]
         if not at_header and index is None:
             found = columns.of(str((records.get(p["row"]) or {}).get("kind") or ""), header)
             index = found[0] if found else None
         lines.append(ReportLine(
-            p["row"], header, None if at_header else _cell_value(p), reason,
-            sentence(reason, lang, column=header, value=_cell_value(p), detail=p["message"],
-                     suggestion=suggestion), suggestion, index))
+            p["row"], header, value, reason,
+            sentence(reason, lang, column=header, value=value, detail=p["message"], suggestion=suggestion),
+            suggestion, index))
     missing: dict[tuple[str, str], str] = {}
     for r in results:
         record = records.get(r["row"])
@@ -160,11 +164,6 @@ def build(
         lines.append(ReportLine(header_row, header, None, "missing_column",
                                 sentence("missing_column", lang, column=header, value=None, code=code)))
     return sorted(lines, key=lambda line: (line.row, -1 if line.column_index is None else line.column_index))
-
-
-def _cell_value(problem: Mapping[str, Any]) -> str | None:
-    value = problem.get("value")
-    return None if value is None else str(value)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

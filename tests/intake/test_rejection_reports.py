@@ -179,3 +179,12 @@ def test_an_xml_upload_gets_the_list_when_a_marked_sheet_is_asked_for(services, 
     assert not (tmp_path / "r.xlsx").exists()
     assert rows_of((tmp_path / "r.csv").read_bytes())[0][0] == "行号"
     assert f"rejection report: {tmp_path / 'r.csv'}" in capsys.readouterr().out
+
+
+def test_a_row_of_an_unknown_kind_is_reported_at_its_kind_cell_as_headed(client):
+    from tests.factories import make_uscc
+
+    data = f"记录类型,源记录编号,统一社会信用代码\n诉讼,S-1,{make_uscc(6)}\n".encode()
+    lines = rows_of(report(client, data))
+    assert lines[1][:4] == ["2", "记录类型", "诉讼", "unknown_kind"]
+    assert "无法识别的记录类型" in lines[1][4]

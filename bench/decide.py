@@ -80,7 +80,7 @@ def subject_records(n: int, rng: random.Random) -> list[Record]:
                 "XK_JDRQ": d.isoformat(),
                 "XK_YXQZ": d.isoformat(),
                 "XK_XKJG": "某市应急管理局",
-                "XK_XKJGDM": "11510700MB1234567X",
+                "XK_XKJGDM": "11510700MB12345623",
                 "XK_ZT": "1",
             },
         )
@@ -91,16 +91,16 @@ def subject_records(n: int, rng: random.Random) -> list[Record]:
             d,
             {
                 "CF_XDR_MC": "某公司",
-                "CF_XZCFJDSWH": f"应急罚〔{d.year}〕{n}号",
+                "CF_WSH": f"应急罚〔{d.year}〕{n}号",
                 "CF_WFXW": "未按规定开展安全生产教育培训",
-                "CF_WFSS": "未对从业人员进行安全生产教育和培训",
+                "CF_SY": "未对从业人员进行安全生产教育和培训",
                 "CF_YJ": "《中华人民共和国安全生产法》第九十七条",
                 "CF_CFLB": "罚款",
                 "CF_NR": "罚款",
                 "CF_NR_FK": str(rng.randint(1, 50)),
                 "CF_JDRQ": d.isoformat(),
                 "CF_CFJG": "某市应急管理局",
-                "CF_CFJGDM": "11510700MB1234567X",
+                "CF_CFJGDM": "11510700MB12345623",
                 "serious": rng.random() < 0.1,
             },
         )

@@ -41,15 +41,15 @@ USCC = "91510700MA62345678"
 
 
 def bulletin(n: int) -> etree._Element:
-    header = BulletinHeader("b-bench", 1, "11510700MB1234567X", dt.datetime.now(dt.UTC), "municipal-2021",
+    header = BulletinHeader("b-bench", 1, "11510700MB12345623", dt.datetime.now(dt.UTC), "municipal-2021",
                             "credit-china", "publication")
     items = [
         BulletinItem(f"i-{i}", "penalty.publication", USCC, {
-            "CF_XDR_MC": "绵阳某矿业有限公司", "CF_XDR_SHXYM": USCC, "CF_XZCFJDSWH": f"绵应急罚〔2024〕{i}号",
-            "CF_WFXW": "未按规定开展隐患排查治理", "CF_WFSS": "2024年3月检查发现该公司未建立隐患排查治理制度",
+            "CF_XDR_MC": "绵阳某矿业有限公司", "CF_XDR_SHXYM": USCC, "CF_WSH": f"绵应急罚〔2024〕{i}号",
+            "CF_WFXW": "未按规定开展隐患排查治理", "CF_SY": "2024年3月检查发现该公司未建立隐患排查治理制度",
             "CF_YJ": "《中华人民共和国安全生产法》第九十七条", "CF_CFLB": "罚款", "CF_NR": "罚款人民币叁万元",
             "CF_NR_FK": Decimal("3"), "CF_JDRQ": dt.date(2024, 5, 20), "CF_CFJG": "绵阳市应急管理局",
-            "CF_CFJGDM": "11510700MB1234567X",
+            "CF_CFJGDM": "11510700MB12345623",
         })
         for i in range(n)
     ]

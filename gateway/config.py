@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         default_factory=dict, description="job name → cron string, 'hourly'/'nightly', or an interval like '30s'")
 
     # --- signing ---
-    issuer_uscc: str = Field(default="11510700MB1234567X", description="the gateway operator's USCC, in bulletin headers")
+    issuer_uscc: str = Field(default="11510700MB12345623", description="the gateway operator's USCC, in bulletin headers")
     keys_dir: Path = Field(default=ROOT / "var" / "keys")
     signing_key_id: str | None = None
     generate_dev_keys: bool = Field(
@@ -129,6 +129,14 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("issuer_uscc")
+    @classmethod
+    def _valid_issuer(cls, value: str) -> str:
+        # it is signed into every bulletin and report: a code the platforms would refuse stops the start
+        from gateway.domain.identifiers import uscc
+
+        return uscc.validate(value)
 
     @property
     def is_sqlite(self) -> bool:

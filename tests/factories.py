@@ -20,16 +20,16 @@ def penalty(source_id: str, code: str, name: str = "绵阳市某化工有限公�
     data = {
         "CF_XDR_MC": name,
         "CF_XDR_SHXYM": code,
-        "CF_XZCFJDSWH": f"绵应急罚〔2025〕{source_id}号",
+        "CF_WSH": f"绵应急罚〔2025〕{source_id}号",
         "CF_WFXW": "未按规定开展安全生产教育培训",
-        "CF_WFSS": "经查，该单位未对从业人员进行安全生产教育和培训",
+        "CF_SY": "经查，该单位未对从业人员进行安全生产教育和培训",
         "CF_YJ": "《中华人民共和国安全生产法》第九十七条",
         "CF_CFLB": "罚款",
         "CF_NR": "罚款人民币贰万元整",
         "CF_NR_FK": "2",
         "CF_JDRQ": decided,
         "CF_CFJG": "绵阳市应急管理局",
-        "CF_CFJGDM": "11510700MB1234567X",
+        "CF_CFJGDM": "11510700MB12345623",
     }
     data.update(extra)
     return {"kind": "penalty", "source_record_id": source_id, "data": data}
@@ -59,7 +59,7 @@ def licence(source_id: str, code: str, decided: str = "2025-05-20") -> dict:
             "XK_YXQZ": decided,
             "XK_YXQZI": "2028-05-19",
             "XK_XKJG": "绵阳市应急管理局",
-            "XK_XKJGDM": "11510700MB1234567X",
+            "XK_XKJGDM": "11510700MB12345623",
         },
     }
 

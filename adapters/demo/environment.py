@@ -165,7 +165,7 @@ def import_examples(services: Any, out: Out, examples: Path = EXAMPLES, *, shift
             result = import_file(services.intake, entry["agency"], shift_file(path.name, path.read_bytes(), shift_days),
                                  filename=path.name)
             counts, fmt = result.counts(), result.format + (f"/{result.encoding}" if result.encoding else "")
-            rows = result.rejection_rows()
+            rows = [(line.row, line.column, line.reason, line.message) for line in result.report_lines("en")]
         for k in totals:
             totals[k] += counts.get(k, 0)
         rejected = counts["rejected"] + counts.get("file_problems", 0)

@@ -19,7 +19,7 @@ from adapters.exchange_db.layout import Layout, Schema
 from gateway.domain.identifiers import uscc
 from gateway.publication.content import CONTENT, ItemKind
 
-REQUIRED = {ItemKind.PENALTY_PUBLICATION: ("CF_XDR_MC", "CF_XZCFJDSWH", "CF_JDRQ", "CF_CFJG"),
+REQUIRED = {ItemKind.PENALTY_PUBLICATION: ("CF_XDR_MC", "CF_WSH", "CF_JDRQ", "CF_CFJG"),
             ItemKind.LICENCE_PUBLICATION: ("XK_XDR_MC", "XK_XKWS", "XK_JDRQ", "XK_XKJG")}
 
 

@@ -12,9 +12,11 @@ from gateway.api.deps import services
 from gateway.api.problems import json_response
 from gateway.api.views import record_version
 from gateway.errors import GatewayError
+from gateway.intake import reports
 from gateway.intake import repository as intake_repo
 from gateway.intake.importing import import_file
 from gateway.intake.limits import LimitExceeded, ReadLimits
+from gateway.intake.report_xlsx import XLSX_TYPE
 from gateway.xmlsafe import MalformedXml, UnsafeXml
 
 
@@ -105,7 +107,7 @@ def post_batch(agency: str, body: dict) -> Any:
     return json_response(_submit(agency, records).to_dict())
 
 
-async def post_import(agency: str, kind: str | None = None, body: Any = None) -> Any:
+async def post_import(agency: str, kind: str | None = None, lang: str | None = None, body: Any = None) -> Any:
     # connexion has already read the body and hands it over; reading the ASGI stream again
     # would wait for a message that never comes (docs/notes.md)
     data = body if isinstance(body, bytes | bytearray) else (body.encode() if isinstance(body, str) else b"")
@@ -137,12 +139,23 @@ async def post_import(agency: str, kind: str | None = None, body: Any = None) ->
         raise
     except ValueError as exc:  # the parser's refusal of a file it cannot read
         raise UnreadableFile(str(exc)) from None
-    if "text/csv" in (request.headers.get("accept") or ""):
+    accept = request.headers.get("accept") or ""
+    language = reports.language(lang or request.headers.get("accept-language"))
+    if XLSX_TYPE in accept and result.can_mirror():
+        workbook = await run_in_threadpool(result.rejection_workbook, data, language, kind)
+        return ConnexionResponse(
+            status_code=200,
+            mimetype=XLSX_TYPE,
+            content_type=XLSX_TYPE,
+            body=workbook,
+            headers={"Content-Disposition": 'attachment; filename="rejections.xlsx"'},
+        )
+    if "text/csv" in accept or XLSX_TYPE in accept:
         return ConnexionResponse(
             status_code=200,
             mimetype="text/csv",
             content_type="text/csv; charset=utf-8",
-            body=result.rejection_report(),
+            body=result.rejection_report(language),
             headers={"Content-Disposition": 'attachment; filename="rejections.csv"'},
         )
     return json_response(result.to_dict())

@@ -23,6 +23,7 @@ code, message). The policy engine sees records only as `Record` values.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+
+from gateway.domain.identifiers import IdentifierError, uscc
 
 
 class RecordKind(StrEnum):
@@ -146,6 +149,18 @@ def _std_grade(value: Any) -> Any:
     return value
 
 
+def _agency_uscc(value: Any) -> Any:
+    """An authority's code (处罚机关 / 许可机关 / 数据来源单位 统一社会信用代码), checked as a USCC."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return uscc.validate(value)
+    except IdentifierError as err:
+        raise PydanticCustomError(
+            err.code, "{message}", {"message": str(err), "suggestion": err.suggestion, "position": err.position}
+        ) from None
+
+
 def _str_list(value: Any) -> Any:
     if isinstance(value, str):
         return [p.strip() for p in re.split(r"[;；,，、|]", value) if p.strip()]
@@ -160,6 +175,8 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 OptText = Annotated[str | None, Field(max_length=4000)]
 Amount = Annotated[Decimal | None, Field(ge=0, max_digits=14, decimal_places=6)]
 StrList = Annotated[list[str], BeforeValidator(_str_list)]
+AgencyCode = Annotated[str, BeforeValidator(_agency_uscc)]
+OptAgencyCode = Annotated[str | None, BeforeValidator(_agency_uscc)]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -222,6 +239,9 @@ class Licence(_Kind):
     XK_XDR_SHXYM: OptText = None  # 统一社会信用代码
     XK_XDR_GSZC: OptText = None  # 工商注册号
     XK_XDR_ZZJG: OptText = None  # 组织机构代码
+    XK_XDR_SWDJ: OptText = None  # 税务登记号
+    XK_XDR_SYDW: OptText = None  # 事业单位证书号
+    XK_XDR_SHZZ: OptText = None  # 社会组织登记证号
     XK_FRDB: OptText = None  # 法定代表人
     XK_FR_ZJLX: OptText = None  # 法定代表人证件类型
     XK_FR_ZJHM: OptText = None  # 法定代表人证件号码
@@ -235,10 +255,10 @@ class Licence(_Kind):
     XK_YXQZ: Date  # 有效期自
     XK_YXQZI: OptDate = None  # 有效期至
     XK_XKJG: Text  # 许可机关
-    XK_XKJGDM: Text  # 许可机关统一社会信用代码
+    XK_XKJGDM: AgencyCode  # 许可机关统一社会信用代码
     XK_ZT: Literal["1", "2"] = "1"  # 当前状态 1 有效 2 无效
     XK_LYDW: OptText = None  # 数据来源单位
-    XK_LYDWDM: OptText = None  # 数据来源单位统一社会信用代码
+    XK_LYDWDM: OptAgencyCode = None  # 数据来源单位统一社会信用代码
     BZ: OptText = None  # 备注
 
     def event_date(self) -> dt.date:
@@ -253,14 +273,17 @@ class Penalty(_Kind):
     CF_XDR_SHXYM: OptText = None  # 统一社会信用代码
     CF_XDR_GSZC: OptText = None  # 工商注册号
     CF_XDR_ZZJG: OptText = None  # 组织机构代码
+    CF_XDR_SWDJ: OptText = None  # 税务登记号
+    CF_XDR_SYDW: OptText = None  # 事业单位证书号
+    CF_XDR_SHZZ: OptText = None  # 社会组织登记证号
     CF_FRDB: OptText = None  # 法定代表人
     CF_FR_ZJLX: OptText = None  # 法定代表人证件类型
     CF_FR_ZJHM: OptText = None  # 法定代表人证件号码
     CF_XDR_ZJLX: OptText = None  # 证件类型 (natural person)
     CF_XDR_ZJHM: OptText = None  # 证件号码 (natural person)
-    CF_XZCFJDSWH: Text  # 行政处罚决定书文号
+    CF_WSH: Text  # 行政处罚决定书文号
     CF_WFXW: Text  # 违法行为类型
-    CF_WFSS: Text  # 违法事实
+    CF_SY: Text  # 违法事实
     CF_YJ: Text  # 处罚依据
     CF_CFLB: Text  # 处罚类别 (警告/罚款/没收/责令停产停业/暂扣吊销许可证...)
     CF_NR: Text  # 处罚内容
@@ -271,9 +294,9 @@ class Penalty(_Kind):
     CF_YXQ: OptDate = None  # 处罚有效期
     CF_GSJZQ: OptDate = None  # 公示截止期
     CF_CFJG: Text  # 处罚机关
-    CF_CFJGDM: Text  # 处罚机关统一社会信用代码
+    CF_CFJGDM: AgencyCode  # 处罚机关统一社会信用代码
     CF_SJLY: OptText = None  # 数据来源单位
-    CF_SJLYDM: OptText = None  # 数据来源单位统一社会信用代码
+    CF_SJLYDM: OptAgencyCode = None  # 数据来源单位统一社会信用代码
     BZ: OptText = None  # 备注
     serious: bool = False  # 严重失信 (longer publication period, docs/policy.md §8)
 
@@ -359,6 +382,12 @@ KIND_MODELS: dict[RecordKind, type[_Kind]] = {
     RecordKind.INTEGRITY_REPORT: IntegrityReport,
 }
 
+# The gateway's own penalty codes before it took the platforms' (migration 0008): still accepted
+# from agencies, stored under the new names.
+FORMER_NAMES: dict[RecordKind, dict[str, str]] = {
+    RecordKind.PENALTY: {"CF_XZCFJDSWH": "CF_WSH", "CF_WFSS": "CF_SY"},
+}
+
 # 双公示 kinds carry a publication deadline (docs/policy.md §8).
 PUBLISHED_KINDS = frozenset({RecordKind.LICENCE, RecordKind.PENALTY})
 
@@ -371,6 +400,7 @@ class FieldProblem:
     reason: str
     message: str
     suggestion: str | None = None
+    position: int | None = None  # 1-based position of the bad character in an identifier
 
 
 class RecordInvalid(ValueError):
@@ -406,7 +436,16 @@ _REASONS = {
 }
 
 
+# an identifier's own reason codes (gateway.domain.identifiers.errors) pass through
+_IDENTIFIER_REASONS = frozenset({
+    "invalid_length", "invalid_character", "invalid_checksum", "invalid_org_code_checksum", "invalid_authority",
+    "invalid_authority_category", "unknown_division", "placeholder_requires_reg_no", "empty", "invalid_component",
+})
+
+
 def reason_for(error_type: str) -> str:
+    if error_type in _IDENTIFIER_REASONS:
+        return error_type
     return _REASONS.get(error_type, "invalid")
 
 
@@ -420,13 +459,22 @@ def validate_data(kind: str, data: Mapping[str, Any], prefix: str = "data") -> _
         ) from None
     if not isinstance(data, Mapping):
         raise RecordInvalid([FieldProblem(prefix, "not_an_object", "record data must be an object")])
+    data = dict(data)
+    for former, name in FORMER_NAMES.get(RecordKind(kind), {}).items():
+        if former in data and name not in data:
+            data[name] = data.pop(former)
     try:
-        return model.model_validate(dict(data))
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             path = ".".join(str(p) for p in (prefix, *err["loc"]))
-            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"]))
+            ctx = err.get("ctx") or {}
+            suggestion = ctx.get("suggestion")
+            if err["type"] == "extra_forbidden" and err["loc"]:  # CF_JDRQI: did you mean CF_JDRQ?
+                close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1, cutoff=0.8)
+                suggestion = close[0] if close else None
+            problems.append(FieldProblem(path, reason_for(err["type"]), err["msg"], suggestion, ctx.get("position")))
         raise RecordInvalid(problems) from None
 
 

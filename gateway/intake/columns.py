@@ -13,32 +13,57 @@ Bracketed notes such as units or formats are dropped, and the bracket text is tr
 name too, so ``行政相对人代码_1（统一社会信用代码）`` maps. An amount column headed in
 元 rather than 万元 is converted (exactly, by Decimal) to 万元.
 
-Cells become JSON values only where the reading is unambiguous: Excel numbers in integer
-columns become ints, dates become ISO strings, 是/否 become booleans. Anything else goes on
-as text, so `validate_data` reports every bad field of a row at once with the API's reason
-codes. Only cells that cannot be read at all (Excel error values such as ``#N/A``, a
-time of day in a date column) are row problems here.
+The names are in `gateway.intake.names` (data: ``aliases/headers.yaml``), the reading of one
+cell in `gateway.intake.cells`; this module reads a header row (`Layout`, also across two
+rows) and builds each data row's record in the shape the intake API accepts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import types
-import typing
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from openpyxl.utils.datetime import from_excel
+from gateway.domain.records import RecordKind
+from gateway.intake.cells import (
+    _EXCEL_ERRORS,
+    _WAN,
+    CellError,
+    Coercer,
+    _action,
+    _legacy_status,
+    clean,
+    coercer,
+    text,
+)
+from gateway.intake.names import (
+    _BRACKETS,
+    _BY_KIND,
+    _GENERIC,
+    _IGNORED,
+    _IMPLIES,
+    _LEGACY_DEFAULTS,
+    _LEGACY_MARKERS,
+    _LEGACY_STATUS_COLUMNS,
+    ALIASES,
+    FIELD_TYPES,
+    JOINED,
+    header_for,
+    key,
+    kind_of,
+    suggest_header,
+)
 
-from gateway.domain.records import KIND_MODELS, RecordKind
+__all__ = [
+    "ALIASES", "DOCUMENT_NUMBER", "FIELD_TYPES", "ISSUER_FIELDS", "SUBJECT_FIELDS", "SUBJECT_KEYS", "CellError",
+    "Column", "Layout", "Problem", "assemble", "clean", "coercer", "header_for", "kind_of", "resolve",
+    "suggest_header", "text", "two_row_header",
+]  # fmt: skip
 
 Problem = tuple[int, str, str, str]  # row, field, reason, message
-Coercer = Callable[[Any], Any]
 
 SUBJECT_KEYS = ("uscc", "name", "org_code", "reg_no", "id_number")
 
@@ -59,363 +84,10 @@ SUBJECT_FIELDS: dict[str, dict[str, str]] = {
     },
 }
 # Without an explicit source record id, the decision document number identifies the record.
-DOCUMENT_NUMBER = {"penalty": "CF_XZCFJDSWH", "licence": "XK_WSH"}
+DOCUMENT_NUMBER = {"penalty": "CF_WSH", "licence": "XK_WSH"}
+# The deciding authority's name and code: an agency's file may leave them to its registration.
+ISSUER_FIELDS = {"penalty": ("CF_CFJG", "CF_CFJGDM"), "licence": ("XK_XKJG", "XK_XKJGDM")}
 
-
-class CellError(ValueError):
-    """A cell that cannot be read as any value."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-# --- field types, from the record models ------------------------------------------------
-
-
-def _type_of(annotation: Any) -> str:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    if annotation is bool:
-        return "bool"
-    if annotation is int:
-        return "int"
-    if annotation is Decimal:
-        return "decimal"
-    if annotation is dt.date:
-        return "date"
-    if typing.get_origin(annotation) is list:
-        return "list"
-    return "text"
-
-
-FIELD_TYPES: dict[str, dict[str, str]] = {
-    kind.value: {name: _type_of(info.annotation) for name, info in model.model_fields.items()}
-    for kind, model in KIND_MODELS.items()
-}
-
-# --- names ------------------------------------------------------------------------------
-
-# Each name table maps a value to its other names, space-separated.
-_GENERIC_NAMES: dict[str, str] = {
-    "kind": "kind record_kind 记录类型 信息类型 数据类型",
-    "source_record_id": "source_record_id 源记录编号 数据编号 记录编号 源数据编号",
-    "action": "action 操作 操作类型",
-    "reason": "reason 原因 撤回原因 撤回理由 撤销原因",
-    "region": "region 行政区划 行政区划代码 区划代码 地区 所属地区",
-    "subject.uscc": "uscc 统一社会信用代码 社会信用代码",
-    "subject.name": "subject_name name 主体名称 单位名称 企业名称 生产经营单位名称 行政相对人名称",
-    "subject.org_code": "org_code 组织机构代码",
-    "subject.reg_no": "reg_no 工商注册号 注册号",
-    "subject.id_number": "id_number 身份证号 身份证号码 公民身份号码",
-}
-
-
-def _xdr(p: str) -> dict[str, str]:
-    """行政相对人 fields shared by the penalty (CF) and licence (XK) templates."""
-    return {
-        f"{p}_XDR_MC": "行政相对人名称 相对人名称 当事人名称 主体名称 单位名称 企业名称",
-        f"{p}_XDR_LB": "行政相对人类别 相对人类别",
-        f"{p}_XDR_SHXYM": "统一社会信用代码 社会信用代码 行政相对人代码_1 行政相对人统一社会信用代码",
-        f"{p}_XDR_GSZC": "工商注册号 注册号 行政相对人代码_2",
-        f"{p}_XDR_ZZJG": "组织机构代码 行政相对人代码_3",
-        f"{p}_FRDB": "法定代表人 法定代表人姓名",
-        f"{p}_FR_ZJLX": "法定代表人证件类型",
-        f"{p}_FR_ZJHM": "法定代表人证件号码 法定代表人身份证号 法定代表人身份证号码",
-    }
-
-
-# Chinese headers per kind and field; every field is also known by its own name.
-_KIND_NAMES: dict[str, dict[str, str]] = {
-    "penalty": {
-        **_xdr("CF"),
-        "CF_XDR_ZJLX": "证件类型 行政相对人证件类型 相对人证件类型",
-        "CF_XDR_ZJHM": "证件号码 行政相对人证件号码 相对人证件号码 身份证号 身份证号码",
-        "CF_XZCFJDSWH": "行政处罚决定书文号 处罚决定书文号 决定书文号 处罚文书号",
-        "CF_WFXW": "违法行为类型 违法行为",
-        "CF_WFSS": "违法事实 主要违法事实",
-        "CF_YJ": "处罚依据",
-        "CF_CFLB": "处罚类别 处罚种类",
-        "CF_NR": "处罚内容",
-        "CF_NR_FK": "罚款金额 罚款",
-        "CF_NR_WFFF": "没收违法所得、没收非法财物的金额 没收金额 没收违法所得金额",
-        "CF_NR_ZKDX": "暂扣或吊销证照名称及编号 暂扣或吊销证照名称",
-        "CF_JDRQ": "处罚决定日期 决定日期 处罚日期",
-        "CF_YXQ": "处罚有效期 有效期",
-        "CF_GSJZQ": "公示截止期 公示截止日期",
-        "CF_CFJG": "处罚机关 处罚机关名称",
-        "CF_CFJGDM": "处罚机关统一社会信用代码 处罚机关代码",
-        "CF_SJLY": "数据来源单位 数据来源",
-        "CF_SJLYDM": "数据来源单位统一社会信用代码 数据来源单位代码",
-        "BZ": "备注",
-        "serious": "严重失信 是否严重失信",
-    },
-    "licence": {
-        **_xdr("XK"),
-        "XK_XKWS": "行政许可决定文书名称 许可决定文书名称 决定文书名称 文书名称",
-        "XK_WSH": "行政许可决定文书号 许可决定文书号 决定文书号 文书号",
-        "XK_XKLB": "许可类别",
-        "XK_XKZS": "许可证书名称",
-        "XK_XKBH": "许可编号 许可证编号 许可证书编号",
-        "XK_NR": "许可内容",
-        "XK_JDRQ": "许可决定日期 决定日期",
-        "XK_YXQZ": "有效期自 许可有效期自 有效期起 有效期开始日期",
-        "XK_YXQZI": "有效期至 许可有效期至 有效期止 有效期截止日期",
-        "XK_XKJG": "许可机关 许可机关名称",
-        "XK_XKJGDM": "许可机关统一社会信用代码 许可机关代码",
-        "XK_ZT": "当前状态 状态",
-        "XK_LYDW": "数据来源单位 数据来源",
-        "XK_LYDWDM": "数据来源单位统一社会信用代码 数据来源单位代码",
-        "BZ": "备注",
-    },
-    "accident": {
-        "occurred_on": "事故发生日期 发生日期 事故日期 事故发生时间",
-        "grade": "事故等级 事故级别",
-        "deaths": "死亡人数",
-        "injuries": "受伤人数",
-        "responsibility": "责任事故 是否责任事故",
-        "egregious": "性质恶劣 是否性质恶劣 性质恶劣社会影响较大",
-        "occupational_disease_cases": "新增职业病病例 新增职业病病例数 职业病病例数",
-        "description": "事故简况 事故概况 事故描述 描述 情况说明",
-        "investigation_ref": "调查报告编号 调查报告文号 事故调查报告文号",
-    },
-    "violation": {
-        "case": "失信情形 失信行为 失信行为类型 失信情形代码",
-        "occurred_on": "发生日期 失信行为发生日期 行为发生日期 违法行为发生日期",
-        "evidence_ref": "证据材料编号 证据编号 证据材料",
-        "person_role": "人员类别 责任人员类别 人员角色",
-        "person_name": "责任人员姓名 人员姓名",
-        "person_id_number": "责任人员身份证号 责任人员身份证号码 人员身份证号 人员身份证号码",
-        "description": "描述 情况说明 失信行为描述",
-    },
-    "standardization_grade": {
-        "grade": "标准化等级 等级 达标等级",
-        "issuer": "发证机关 评定机关 颁发单位 发证单位 公告单位",
-        "year": "年度 评定年度 达标年度",
-        "awarded_on": "发证日期 评定日期 颁发日期 公告日期",
-        "valid_until": "有效期至 有效期截止日期",
-    },
-    "integrity_score": {
-        "score": "考评得分 诚信考评得分 得分 分数",
-        "veto_items": "否决项 否决项目",
-        "year": "年度 考评年度",
-    },
-    "integrity_report": {
-        "year": "年度 报告年度",
-        "filed_on": "报送日期 提交日期 报告日期 填报日期",
-        "summary": "报告摘要 摘要 报告内容",
-    },
-    "commitment": {
-        "committer_role": "承诺人类别 承诺主体类别 承诺人角色",
-        "items": "承诺事项 承诺内容",
-        "committed_on": "承诺日期 承诺时间",
-        "published_at": "公开位置 公开渠道 公示网址 公开网址",
-        "kept": "是否履诺 履诺情况 履诺",
-    },
-}
-
-_KIND_VALUES_NAMES: dict[str, str] = {
-    "commitment": "承诺 安全生产承诺 履职尽责承诺",
-    "licence": "license 许可 行政许可",
-    "penalty": "处罚 行政处罚",
-    "accident": "事故 生产安全事故",
-    "violation": "失信行为",
-    "standardization_grade": "标准化等级 安全生产标准化等级 标准化",
-    "integrity_score": "诚信考评 诚信考评得分 考评得分",
-    "integrity_report": "诚信报告",
-}
-_ACTION_NAMES = {
-    "publish": "publish 发布 公示 新增 上报 更新 修改",
-    "withdraw": "withdraw 撤回 撤销 删除",
-}
-_PERSON_ROLE_NAMES = {
-    "unit": "单位 生产经营单位",
-    "legal_representative": "法定代表人",
-    "principal": "主要负责人",
-    "safety_head": "分管安全负责人 分管负责人",
-    "directly_responsible": "直接责任人员 直接责任人 负有直接责任的有关人员",
-}
-_BOOLS = {
-    "是": True, "否": False, "true": True, "false": False, "1": True, "0": False,
-    "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
-}  # fmt: skip
-_EXCEL_ERRORS = frozenset(
-    {"#N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#GETTING_DATA"}
-)
-
-_STRIP_CHARS = re.compile(r"[\s_\-、*:：]+")
-_BRACKETS = re.compile(r"[(\[【〔<《]([^)\]】〕>》]*)[)\]】〕>》]")
-
-
-def key(text: str) -> str:
-    """The comparison key of a header or code value."""
-    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
-    return _STRIP_CHARS.sub("", text).lower()
-
-
-def _table(names: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value, aliases in names.items():
-        for alias in (value, *aliases.split()):
-            k = key(alias)
-            if out.setdefault(k, value) != value:
-                raise AssertionError(f"header {alias!r} means both {out[k]} and {value}")
-    return out
-
-
-_GENERIC = _table(_GENERIC_NAMES)
-_BY_KIND: dict[str, dict[str, str]] = {}  # header key -> {kind: field}
-for _kind, _fields in FIELD_TYPES.items():
-    for _k, _field in _table({f: _KIND_NAMES.get(_kind, {}).get(f, "") for f in _fields}).items():
-        _BY_KIND.setdefault(_k, {})[_kind] = _field
-# A CF_* / XK_* code names its kind.
-_IMPLIES = {
-    key(f): kind for kind in ("penalty", "licence") for f in FIELD_TYPES[kind] if f[:3] in ("CF_", "XK_")
-}
-
-KIND_VALUES = _table(_KIND_VALUES_NAMES)
-ACTION_VALUES = _table(_ACTION_NAMES)
-_VALUE_ALIASES: dict[tuple[str, str], dict[str, str]] = {
-    ("violation", "person_role"): _table(_PERSON_ROLE_NAMES),
-    ("commitment", "committer_role"): _table(_PERSON_ROLE_NAMES),
-    ("licence", "XK_ZT"): {"有效": "1", "无效": "2"},
-}
-assert set(KIND_VALUES.values()) == {k.value for k in RecordKind}
-
-
-def kind_of(value: str) -> str | None:
-    """The record kind a cell or parameter names (English code or Chinese name), if any."""
-    return KIND_VALUES.get(key(value))
-
-
-# --- cells ------------------------------------------------------------------------------
-
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
-_DATE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_LIST_SPLIT = re.compile(r"[;；,，、|\n]")
-_WAN = Decimal("0.0001")  # 元 -> 万元
-
-
-def text(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def _int(value: Any) -> Any:
-    if isinstance(value, int):  # bool included: validation says it is not a number
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, str):
-        s = value.replace(",", "") if _THOUSANDS.match(value) else value
-        return int(s.split(".")[0]) if _INT.match(s) else value
-    return text(value)
-
-
-def _decimal(value: Any, scale: Decimal | None = None) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    elif isinstance(value, str):
-        s = value.replace(",", "") if _THOUSANDS.match(value) else value
-        try:
-            number = Decimal(s)
-        except InvalidOperation:
-            return value
-    else:
-        return text(value)
-    if not number.is_finite():
-        return value
-    if scale is not None:
-        number *= scale
-    return format(number.normalize(), "f")
-
-
-def _date(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        raise CellError("bad_date", f"{value.isoformat()} is a time of day, not a date")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 19000101 <= value <= 29991231 and float(value).is_integer():
-            value = str(int(value))  # 20250103 typed as a number
-        elif 1 <= value < 2958466:  # an Excel serial day number without a date format
-            return from_excel(value).date().isoformat()
-        else:
-            return value
-    if isinstance(value, str):
-        m = _DATE.match(value) or _COMPACT_DATE.match(value)
-        if m:
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-            except ValueError:
-                return value  # validate_data says which date is impossible
-    return value
-
-
-def _bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        b = _BOOLS.get(value.lower())
-        return value if b is None else b
-    return value
-
-
-def _list(value: Any) -> Any:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str):
-        return [p.strip() for p in _LIST_SPLIT.split(value) if p.strip()]
-    return [text(value)]
-
-
-def _action(value: Any) -> str:
-    action = ACTION_VALUES.get(key(text(value)))
-    if action is None:
-        raise CellError("not_in_code_list", f"action {value!r} is not publish (发布) or withdraw (撤回)")
-    return action
-
-
-def coercer(kind: str, field: str, scale: Decimal | None = None) -> Coercer:
-    """How a cell becomes the value of `field` of a record of `kind`."""
-    kind_type = FIELD_TYPES.get(kind, {}).get(field, "text")
-    if kind_type == "decimal":
-        return (lambda v: _decimal(v, scale)) if scale is not None else _decimal
-    if kind_type == "text" and (aliases := _VALUE_ALIASES.get((kind, field))):
-        return lambda v: aliases.get(key(t), t) if isinstance(t := text(v), str) else t
-    return {"int": _int, "date": _date, "bool": _bool, "list": _list}.get(kind_type, text)
-
-
-def clean(value: Any) -> Any:
-    """A cell without surrounding space; None when empty; CellError when unreadable."""
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        if value in _EXCEL_ERRORS:
-            raise CellError("unreadable_cell", f"the cell holds the spreadsheet error {value}")
-    return value
 
 
 def assemble(kind: str, top: dict[str, Any], subject: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -453,6 +125,7 @@ class Column:
     generic: str | None  # "source_record_id", "subject.uscc" ...
     fields: Mapping[str, str]  # kind -> data field
     scale: Decimal | None = None
+    legacy_status: bool = False  # the 2016 template's 当前状态: publish or withdraw
 
 
 def resolve(header: str) -> tuple[str | None, dict[str, str], Decimal | None, str | None]:
@@ -463,6 +136,8 @@ def resolve(header: str) -> tuple[str | None, dict[str, str], Decimal | None, st
     # A 双公示 code, even in brackets after the Chinese name, is the most precise name.
     candidates.sort(key=lambda k: k not in _IMPLIES)
     for k in candidates:
+        if k in _IGNORED:
+            return "ignored", {}, None, None
         generic, fields = _GENERIC.get(k), _BY_KIND.get(k, {})
         if generic or fields:
             units = {key(u) for u in inner}
@@ -484,15 +159,25 @@ class Layout:
         self._width = len(headers)
         self._plans: dict[str, list[tuple[int, str, str, str, Coercer]]] = {}
         self._reported: set[int] = set()
+        self.bad_values: dict[tuple[int, str], str] = {}  # (row, header) -> the unreadable cell, for the report
         taken: set[tuple[str, ...]] = set()
         implied: set[str] = set()
         votes: Counter[str] = Counter()
-        for index, raw in enumerate(headers):
-            name = text(raw).strip() if raw is not None else ""
+        names = [text(raw).strip() if raw is not None else "" for raw in headers]
+        self.headers = names  # as headed in the file, by position
+        self.legacy_2016 = any(key(n) in _LEGACY_MARKERS for n in names)
+        for index, name in enumerate(names):
             if not name:
                 self._blank.append(index)
                 continue
+            if self.legacy_2016 and key(name) in _LEGACY_STATUS_COLUMNS:
+                if ("action",) not in taken:
+                    taken.add(("action",))
+                    self.columns.append(Column(index, name, "action", {}, legacy_status=True))
+                continue
             generic, fields, scale, implies = resolve(name)
+            if generic == "ignored":
+                continue
             if generic is None and not fields:
                 self.problems.append(
                     (
@@ -505,7 +190,7 @@ class Layout:
                 continue
             targets = {(generic,)} if generic else set()
             targets |= {(kd, f) for kd, f in fields.items()}
-            if taken & targets:
+            if taken & targets - JOINED:
                 self.problems.append(
                     (
                         header_row,
@@ -539,6 +224,8 @@ class Layout:
                 if kind in col.fields:
                     field = col.fields[kind]
                     plan.append((col.index, col.header, "data", field, coercer(kind, field, col.scale)))
+                elif col.legacy_status:
+                    plan.append((col.index, col.header, "top", "action", _legacy_status))
                 elif col.generic:
                     section, _, name = col.generic.rpartition(".")
                     plan.append(
@@ -562,10 +249,12 @@ class Layout:
             try:
                 raw = clean(cells[self.kind_index])
             except CellError as exc:
+                self.bad_values[(row, "kind")] = text(cells[self.kind_index])
                 return None, [(row, "kind", exc.reason, str(exc))]
             if raw is not None:
                 kind = kind_of(text(raw))
                 if kind is None:
+                    self.bad_values[(row, "kind")] = text(raw)
                     return None, [
                         (
                             row,
@@ -593,19 +282,28 @@ class Layout:
                 if not value:
                     continue
                 if value[0] == "#" and value in _EXCEL_ERRORS:
+                    self.bad_values[(row, header)] = value
                     problems.append(
                         (row, header, "unreadable_cell", f"the cell holds the spreadsheet error {value}")
                     )
                     continue
                 if coerce is text:  # the common case: text stays text
+                    if name in sections[section] and (kind, name) in JOINED:
+                        value = f"{sections[section][name]}；{value}"
                     sections[section][name] = value
                     continue
             try:
                 sections[section][name] = coerce(value)
             except CellError as exc:
+                self.bad_values[(row, header)] = text(value)
                 problems.append((row, header, exc.reason, str(exc)))
         if problems:
             return None, problems
+        if self.legacy_2016:
+            data = sections["data"]
+            for target, source in _LEGACY_DEFAULTS.get(kind, {}).items():
+                if target not in data and source in data:
+                    data[target] = data[source]
         return assemble(kind, sections["top"], sections["subject"], sections["data"]), []
 
     def _check_unnamed(self, cells: Sequence[Any]) -> None:
@@ -627,3 +325,32 @@ def clean_or_none(value: Any) -> Any:
         return clean(value)
     except CellError:
         return "#"
+
+
+def _known(headers: Sequence[Any]) -> int:
+    count = 0
+    for raw in headers:
+        name = text(raw).strip() if raw is not None else ""
+        if name:
+            generic, fields, _, _ = resolve(name)
+            count += bool(generic or fields)
+    return count
+
+
+def two_row_header(first: Sequence[Any], second: Sequence[Any]) -> list[Any] | None:
+    """The header of a sheet whose header spans two rows, or None when the first row is the header.
+
+    Agencies' sheets often group columns under a merged title cell (行政相对人信息 over 名称,
+    代码 …) or put a title row above the header; a field headed on two rows (备注 merged down)
+    keeps its first-row text. The two rows are one header when they name more fields together
+    than the first row alone.
+    """
+    width = max(len(first), len(second))
+    merged = []
+    for i in range(width):
+        lower = second[i] if i < len(second) else None
+        upper = first[i] if i < len(first) else None
+        lower_text = text(lower).strip() if lower is not None else ""
+        merged.append(lower if lower_text else upper)
+    return merged if _known(merged) > _known(first) else None
+

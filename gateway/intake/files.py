@@ -37,7 +37,7 @@ from lxml import etree
 
 from gateway import xmlsafe
 from gateway.intake import csvfile, xlsxfile, xmlfile
-from gateway.intake.columns import Layout, Problem, kind_of
+from gateway.intake.columns import Layout, Problem, kind_of, two_row_header
 from gateway.intake.limits import CHECK_EVERY, FileUnreadable, LimitExceeded, ReadLimits, check_deadline
 
 __all__ = ["FileUnreadable", "LimitExceeded", "ReadLimits", "parse_file", "write_rejection_report"]
@@ -65,6 +65,7 @@ class ParsedFile:
     problems: list[RowProblem] = field(default_factory=list)
     encoding: str | None = None  # None for XLSX, whose parts are always UTF-8 XML
     format: Format = "csv"
+    layout: Layout | None = None  # the header's reading (CSV, XLSX): where each field's column is
 
 
 class MalformedXmlFile(FileUnreadable, xmlsafe.MalformedXml):
@@ -168,9 +169,10 @@ def _tabulate(
     layout: Layout | None = None
     problems: list[Problem] = []
     count = 0
+    first: tuple[int, Sequence[Any]] | None = None  # the first row, until the next says if it is the header
     for number, cells in rows:
         count += 1  # every row read counts, blank or not: the header is the one not counted
-        if count > limits.max_rows + 1:
+        if count > limits.max_rows + 2:  # the header (one or two rows) is not counted
             raise limits.too_many_rows()
         if count % CHECK_EVERY == 0:
             check_deadline(number)
@@ -181,15 +183,23 @@ def _tabulate(
         if _blank(cells):
             continue
         if layout is None:
-            layout = Layout(cells, number)
-            continue
+            if first is None:
+                first = (number, cells)
+                continue
+            header = two_row_header(first[1], cells)
+            layout = Layout(header if header is not None else first[1], number if header is not None else first[0])
+            if header is not None:
+                continue
         record, row_problems = layout.build(number, cells, kind)
         if record is not None:
             out.records.append(ParsedRow(number, record))
         problems.extend(row_problems)
+    if layout is None and first is not None:
+        layout = Layout(first[1], first[0])
     if layout is None:
         raise FileUnreadable("empty_file", "the file has no header row")
     out.problems = [RowProblem(*p) for p in sorted(layout.problems + problems, key=lambda p: p[0])]
+    out.layout = layout
     return out
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import deadlines
 from gateway.errors import RequestTimeout
-from gateway.intake.files import parse_file, write_rejection_report
+from gateway.intake import report_xlsx, reports
+from gateway.intake.columns import DOCUMENT_NUMBER, ISSUER_FIELDS, Layout
+from gateway.intake.files import parse_file
 from gateway.intake.limits import ReadLimits
 from gateway.intake.service import IntakeService
 
@@ -26,6 +28,8 @@ class ImportResult:
     encoding: str | None
     results: list[dict[str, Any]]
     file_problems: list[dict[str, Any]]
+    records: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)  # parsed, by row
+    layout: Layout | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         counts = {"accepted": 0, "duplicate": 0, "superseded": 0, "rejected": 0}
@@ -44,22 +48,32 @@ class ImportResult:
             "file_problems": self.file_problems,
         }
 
-    def rejection_rows(self) -> list[tuple[int, str, str, str]]:
-        rows = [(p["row"], p["field"], p["reason"], p["message"]) for p in self.file_problems]
-        for r in self.results:
-            for p in r.get("problems", []):
-                rows.append(
-                    (
-                        r["row"],
-                        p["field"],
-                        p["reason"],
-                        p["message"] + (f" (did you mean {p['suggestion']}?)" if p.get("suggestion") else ""),
-                    )
-                )
-        return sorted(rows, key=lambda t: (t[0], t[1]))
+    def report_lines(self, lang: reports.Language = "zh") -> list[reports.ReportLine]:
+        """The rejection report: row, column as headed, bad value, reason, sentence, did-you-mean."""
+        return reports.build(self.results, self.file_problems, records=self.records, layout=self.layout, lang=lang)
 
-    def rejection_report(self) -> bytes:
-        return write_rejection_report(self.rejection_rows())
+    def rejection_report(self, lang: reports.Language = "zh") -> bytes:
+        return reports.report_csv(self.report_lines(lang), lang)
+
+    def can_mirror(self) -> bool:
+        """Whether the marked workbook can be made: a CSV or XLSX upload of at most report_xlsx.MAX_ROWS rows."""
+        return self.format in ("csv", "xlsx") and len(self.results) <= report_xlsx.MAX_ROWS
+
+    def rejection_workbook(self, data: bytes, lang: reports.Language = "zh", default_kind: str | None = None) -> bytes:
+        """The uploaded sheet with its bad cells marked and commented (CSV and XLSX uploads)."""
+        return report_xlsx.mirror(data, self.format, self.report_lines(lang), lang, default_kind)
+
+
+def _derive_issuer(record: dict[str, Any], issuer: tuple[str, str | None] | None) -> None:
+    """A 双公示 row without its 处罚机关 / 许可机关 (the 2016 template has no code column) is the
+    importing agency's own decision: the gateway fills them from the agency's registration."""
+    fields = ISSUER_FIELDS.get(str(record.get("kind")))
+    data = record.get("data")
+    if issuer is None or fields is None or not isinstance(data, dict) or record.get("action") == "withdraw":
+        return
+    for value, name in zip(issuer, fields, strict=True):
+        if value and name not in data:
+            data[name] = value
 
 
 def import_file(
@@ -76,6 +90,9 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     parsed = parse_file(data, filename, content_type, default_kind=default_kind, limits=limits)
+    issuer = intake.issuer_of(agency)
+    for parsed_row in parsed.records:
+        _derive_issuer(parsed_row.record, issuer)
     results: list[dict[str, Any]] = []
     batch_ids = []
     for start in range(0, len(parsed.records), chunk_size):
@@ -93,10 +110,16 @@ def import_file(
             raise
         batch_ids.append(outcome.batch_id)
         for parsed_row, o in zip(rows, outcome.outcomes, strict=True):
-            results.append({"row": parsed_row.row, **o.to_dict()})
+            result = {"row": parsed_row.row, **o.to_dict()}
+            record = parsed_row.record
+            if record.get("source_record_id") is None and record.get("kind") in DOCUMENT_NUMBER and "problems" in result:
+                # derived from the decision number, whose own problem says what to fill in
+                result["problems"] = [p for p in result["problems"] if p["field"] != "source_record_id"]
+            results.append(result)
         if progress is not None:
             progress(min(start + chunk_size, len(parsed.records)), len(parsed.records))
     problems = [
         {"row": p.row, "field": p.field, "reason": p.reason, "message": p.message} for p in parsed.problems
     ]
-    return ImportResult(",".join(batch_ids) or "-", parsed.format, parsed.encoding, results, problems)
+    return ImportResult(",".join(batch_ids) or "-", parsed.format, parsed.encoding, results, problems,
+                        {r.row: r.record for r in parsed.records}, parsed.layout)

@@ -77,7 +77,7 @@ class Rejected(Exception):
 
 
 def _problem_from_identifier(err: IdentifierError, field_name: str) -> FieldProblem:
-    return FieldProblem(field_name, err.code, str(err), getattr(err, "suggestion", None))
+    return FieldProblem(field_name, err.code, str(err), err.suggestion, err.position)
 
 
 def content_hash(kind: str | None, action: str, subject_key: str | None, data: Mapping[str, Any]) -> str:

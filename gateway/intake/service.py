@@ -127,6 +127,12 @@ class IntakeService:
                     raise
         raise AssertionError("unreachable")
 
+    def issuer_of(self, agency_code: str) -> tuple[str, str | None] | None:
+        """The agency's registered name and USCC (None for an unknown agency: submit says so)."""
+        with self.db.read() as conn:
+            agency = repo.get_agency(conn, agency_code)
+        return None if agency is None else (agency.name, agency.uscc)
+
     def _store(
         self,
         agency_code: str,

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
-from gateway.publication.content import CONTENT, BulletinKind, ItemKind
+from gateway.publication.content import CONTENT, LEGACY_FIELD_NAMES, BulletinKind, ItemKind
 from gateway.signing import xsd
 from gateway.signing.dsig import ReferenceDigest, SignatureInvalid, Trust, sign_xml, verify_xml
 from gateway.signing.keys import SigningKey
@@ -222,6 +222,7 @@ def _read_item(el: etree._Element) -> BulletinItem:
         if not isinstance(child.tag, str):
             continue
         name = etree.QName(child).localname
+        name = LEGACY_FIELD_NAMES.get(name, name)
         ftype = types[name]
         if ftype.startswith("list:"):
             fields[name] = [c.text or "" for c in child if isinstance(c.tag, str)]

@@ -56,6 +56,9 @@ LICENCE_FIELDS: tuple[tuple[str, str], ...] = (
     ("XK_XDR_SHXYM", "text"),
     ("XK_XDR_GSZC", "text"),
     ("XK_XDR_ZZJG", "text"),
+    ("XK_XDR_SWDJ", "text"),
+    ("XK_XDR_SYDW", "text"),
+    ("XK_XDR_SHZZ", "text"),
     ("XK_FRDB", "text"),
     ("XK_FR_ZJLX", "text"),
     ("XK_FR_ZJHM", "text"),
@@ -82,14 +85,17 @@ PENALTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("CF_XDR_SHXYM", "text"),
     ("CF_XDR_GSZC", "text"),
     ("CF_XDR_ZZJG", "text"),
+    ("CF_XDR_SWDJ", "text"),
+    ("CF_XDR_SYDW", "text"),
+    ("CF_XDR_SHZZ", "text"),
     ("CF_FRDB", "text"),
     ("CF_FR_ZJLX", "text"),
     ("CF_FR_ZJHM", "text"),
     ("CF_XDR_ZJLX", "text"),
     ("CF_XDR_ZJHM", "text"),
-    ("CF_XZCFJDSWH", "text"),
+    ("CF_WSH", "text"),
     ("CF_WFXW", "text"),
-    ("CF_WFSS", "text"),
+    ("CF_SY", "text"),
     ("CF_YJ", "text"),
     ("CF_CFLB", "text"),
     ("CF_NR", "text"),
@@ -107,10 +113,14 @@ PENALTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("serious", "bool"),
 )
 
+# Field names of bulletins signed before the penalty codes became the platforms' (migration 0008);
+# bulletin.xsd still accepts them, and they are read under the new names.
+LEGACY_FIELD_NAMES = {"CF_XZCFJDSWH": "CF_WSH", "CF_WFSS": "CF_SY"}
+
 WITHDRAWAL_FIELDS: tuple[tuple[str, str], ...] = (
     ("ref_bulletin_id", "text"),  # the bulletin that published it
     ("ref_item_id", "text"),
-    ("decision_number", "text"),  # XK_WSH / CF_XZCFJDSWH of the withdrawn publication
+    ("decision_number", "text"),  # XK_WSH / CF_WSH of the withdrawn publication
     ("reason", "code"),  # expired | repaired | revoked | corrected | objection_upheld
     ("withdrawn_on", "date"),
     ("note", "text"),

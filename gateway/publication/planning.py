@@ -59,7 +59,7 @@ CORRECTED_BECAUSE = "objection accepted: the listing is corrected (异议成立�
 
 _PUBLICATION = {"licence": ItemKind.LICENCE_PUBLICATION, "penalty": ItemKind.PENALTY_PUBLICATION}
 _WITHDRAWAL = {"licence": ItemKind.LICENCE_WITHDRAWAL, "penalty": ItemKind.PENALTY_WITHDRAWAL}
-_DECISION_NUMBER = {"licence": "XK_WSH", "penalty": "CF_XZCFJDSWH"}
+_DECISION_NUMBER = {"licence": "XK_WSH", "penalty": "CF_WSH"}
 
 
 @dataclass(frozen=True)

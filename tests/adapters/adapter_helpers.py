@@ -24,10 +24,10 @@ def receipt_trust(sim: Any) -> Any:
 
 def penalty_item(item_id: str = "it-penalty-1", subject: str = USCC, **extra: Any) -> BulletinItem:
     fields = {
-        "CF_XDR_MC": "绵阳市某化工有限公司", "CF_XDR_SHXYM": subject, "CF_XZCFJDSWH": "绵应急罚〔2025〕7号",
-        "CF_WFXW": "未按规定开展安全生产教育培训", "CF_WFSS": "未对从业人员进行安全生产教育和培训",
+        "CF_XDR_MC": "绵阳市某化工有限公司", "CF_XDR_SHXYM": subject, "CF_WSH": "绵应急罚〔2025〕7号",
+        "CF_WFXW": "未按规定开展安全生产教育培训", "CF_SY": "未对从业人员进行安全生产教育和培训",
         "CF_YJ": "《中华人民共和国安全生产法》第九十七条", "CF_CFLB": "罚款", "CF_NR": "罚款人民币贰万元整",
-        "CF_JDRQ": dt.date(2025, 5, 20), "CF_CFJG": "绵阳市应急管理局", "CF_CFJGDM": "11510700MB1234567X",
+        "CF_JDRQ": dt.date(2025, 5, 20), "CF_CFJG": "绵阳市应急管理局", "CF_CFJGDM": "11510700MB12345623",
         **extra,
     }
     return BulletinItem(item_id, ItemKind.PENALTY_PUBLICATION, subject, fields)
@@ -50,7 +50,7 @@ def signed_bulletin(key, items: list[BulletinItem] | None = None, *, bulletin_id
     kind = BulletinKind.PUBLICATION if kinds == {ItemKind.PENALTY_PUBLICATION} else BulletinKind.MIXED
     if kinds == {ItemKind.LIST_INCLUSION}:
         kind = BulletinKind.LIST
-    header = BulletinHeader(bulletin_id, 1, "11510700MB1234567X", dt.datetime.now(dt.UTC), "municipal-2021",
+    header = BulletinHeader(bulletin_id, 1, "11510700MB12345623", dt.datetime.now(dt.UTC), "municipal-2021",
                             destination, kind)
     return sign_bulletin(header, items, key)
 

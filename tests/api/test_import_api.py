@@ -14,7 +14,7 @@ HEADER = "行政相对人名称,统一社会信用代码,行政处罚决定书�
 
 
 def _row(name: str, code: str, doc: str, date: str) -> str:
-    return f"{name},{code},{doc},未按规定培训,未培训从业人员,安全生产法第九十七条,罚款,罚款贰万元,2,{date},绵阳市应急管理局,11510700MB1234567X"
+    return f"{name},{code},{doc},未按规定培训,未培训从业人员,安全生产法第九十七条,罚款,罚款贰万元,2,{date},绵阳市应急管理局,11510700MB12345623"
 
 
 def _csv(*rows: str) -> bytes:
@@ -42,10 +42,10 @@ def test_bad_rows_come_back_as_a_rejection_report_the_agency_can_fix(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     text = r.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["row", "field", "reason", "message"]
-    fields = {(row[0], row[1], row[2]) for row in rows[1:]}
-    assert ("3", "subject.uscc", "invalid_checksum") in fields
-    assert ("3", "data.CF_JDRQ", "bad_date") in fields
+    assert rows[0] == ["行号", "列", "错误值", "原因代码", "说明", "建议"]
+    fields = {(row[0], row[1], row[2], row[3]) for row in rows[1:]}
+    assert ("3", "统一社会信用代码", bad, "invalid_checksum") in fields
+    assert ("3", "处罚决定日期", "2025-02-30", "bad_date") in fields
     assert not any(row[0] == "2" for row in rows[1:])
 
 

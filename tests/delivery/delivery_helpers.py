@@ -21,7 +21,7 @@ from gateway.publication.bulletin import BulletinHeader, BulletinItem, sign_bull
 from gateway.signing.keys import ensure_dev_keyring
 
 USCC = "91510700MA62345678"
-ISSUER = "11510700MB1234567X"
+ISSUER = "11510700MB12345623"
 
 
 def rating_item(item_id: str) -> BulletinItem:

@@ -12,7 +12,7 @@ from gateway.intake.files import FileUnreadable, RowProblem, parse_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-PENALTY_CODES = "CF_XDR_MC,CF_XDR_SHXYM,CF_XZCFJDSWH,CF_WFXW,CF_WFSS,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,CF_JDRQ,CF_CFJG,CF_CFJGDM"
+PENALTY_CODES = "CF_XDR_MC,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,CF_JDRQ,CF_CFJG,CF_CFJGDM"
 PENALTY_ROW = (
     "杭州某某化工有限公司,91330106MA2B1C2D8U,杭应急罚〔2025〕12号,违反安全生产法,未培训,"
     "安全生产法第九十七条,罚款,罚款三万元,3,2025-03-01,杭州市应急管理局,11330100002489006R"

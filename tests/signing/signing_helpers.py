@@ -13,7 +13,7 @@ from gateway.signing.keys import SigningKey, parse_subject, self_signed_certific
 
 NOW = dt.datetime(2024, 6, 3, 8, 0, tzinfo=dt.UTC)
 USCC = "91510700MA62345678"
-ISSUER = "11510700MB1234567X"
+ISSUER = "11510700MB12345623"
 
 
 @cache
@@ -40,8 +40,8 @@ def header(**kw) -> BulletinHeader:
 
 def penalty(item_id: str = "i-1", **fields) -> BulletinItem:
     data = {
-        "CF_XDR_MC": "绵阳某矿业有限公司", "CF_XDR_SHXYM": USCC, "CF_XZCFJDSWH": "绵应急罚〔2024〕12号",
-        "CF_WFXW": "未按规定开展隐患排查", "CF_WFSS": "2024年3月检查发现……", "CF_YJ": "《安全生产法》第九十七条",
+        "CF_XDR_MC": "绵阳某矿业有限公司", "CF_XDR_SHXYM": USCC, "CF_WSH": "绵应急罚〔2024〕12号",
+        "CF_WFXW": "未按规定开展隐患排查", "CF_SY": "2024年3月检查发现……", "CF_YJ": "《安全生产法》第九十七条",
         "CF_CFLB": "罚款", "CF_NR": "罚款人民币叁万元", "CF_NR_FK": Decimal("3"), "CF_JDRQ": dt.date(2024, 5, 20),
         "CF_CFJG": "绵阳市应急管理局", "CF_CFJGDM": ISSUER, "serious": False,
     }

@@ -241,3 +241,18 @@ def test_ca_anchored_trust_accepts_a_chain_to_the_anchor_only():
     assert verified.signer_subject == "CN=leaf"
     with pytest.raises(BulletinRejected):
         parse_bulletin(signed([penalty()], rsa_key()), anchored, now=NOW + dt.timedelta(days=1))
+
+
+def test_a_bulletin_signed_before_the_penalty_codes_were_renamed_still_verifies_and_reads_renamed():
+    # bulletins signed before migration 0008 carry CF_XZCFJDSWH / CF_WFSS; evidence and
+    # receipts must still verify them, and they read as CF_WSH / CF_SY
+    from gateway.signing.dsig import sign_xml
+
+    root = build_bulletin(header(), [penalty()])
+    for el in root.iter(f"{{{NS}}}CF_WSH", f"{{{NS}}}CF_SY"):
+        el.tag = f"{{{NS}}}" + {"CF_WSH": "CF_XZCFJDSWH", "CF_SY": "CF_WFSS"}[etree.QName(el).localname]
+    verified = parse_bulletin(sign_xml(root, rsa_key()), trust(), now=NOW)
+
+    fields = verified.items[0].fields
+    assert fields["CF_WSH"] == penalty().fields["CF_WSH"] and fields["CF_SY"] == penalty().fields["CF_SY"]
+    assert "CF_XZCFJDSWH" not in fields

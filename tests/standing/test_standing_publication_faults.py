@@ -27,7 +27,7 @@ def _destinations_file(tmp_path) -> str:  # noqa: ANN001
 def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, gw, tmp_path, monkeypatch, capsys):
     post(operator, penalty("P-GOOD", GOOD))
     # U+FFFF is no XML character: no bulletin can carry it
-    post(operator, penalty("P-BAD", BAD, CF_WFSS="经查，该单位\uffff未对从业人员进行培训"))
+    post(operator, penalty("P-BAD", BAD, CF_SY="经查，该单位\uffff未对从业人员进行培训"))
     monkeypatch.setenv("GATEWAY_DESTINATIONS_FILE", _destinations_file(tmp_path))
     monkeypatch.setenv("GATEWAY_KEYS_DIR", str(gw.settings.keys_dir))
     assert main(["scheduler", "--once", "--database-url", gw.db.url]) == 0

@@ -55,7 +55,7 @@ def test_exchange_db_writes_rows_once_per_delivery(exchange, gateway_key):
         rows = conn.execute(sa.select(table)).mappings().all()
     assert sorted(r["ITEM_ID"] for r in rows) == ["it-1", "it-2"]
     assert {r["CZBS"] for r in rows} == {"I"} and {r["BATCH_ID"] for r in rows} == {"bl-test-0000001"}
-    assert rows[0]["CF_XZCFJDSWH"] == "绵应急罚〔2025〕7号"
+    assert rows[0]["CF_WSH"] == "绵应急罚〔2025〕7号"
 
 
 def test_exchange_db_feedback_becomes_signed_receipt_with_item_outcomes(exchange, gateway_key, gateway_keyring):

@@ -1,0 +1,50 @@
+"""Agency isolation (谁提供、谁负责): what an agency key may read of records and subjects.
+
+An agency key reads the records its own agency provided, and a minimised view of the
+subjects of those records: the subject file holds only its own records, the decisions name
+only its own record ids (another agency's ids are withheld), and a subject it never reported
+is unknown to it (404, as if it did not exist, so a key cannot probe for other agencies'
+subjects). Operators and the other sectors are not affected here (their scopes decide).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from gateway.store.tables import agencies, records
+
+_RECORD_UID = re.compile(r"^rec_[0-9a-f]{32}$")
+WITHHELD = "withheld"
+
+
+def agency_of_caller() -> str | None:
+    """The agency code when the request's credential is an agency key, else None."""
+    from connexion.context import context
+
+    try:
+        principal = context["token_info"]["principal"]
+    except (KeyError, TypeError, LookupError):
+        return None
+    return principal.agency_code if getattr(principal, "sector", None) == "agency" else None
+
+
+def own_record_uids(conn: Connection, subject_id: int, agency_code: str) -> set[str]:
+    """Every record id (all versions) the agency provided about the subject."""
+    q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
+         .where(records.c.subject_id == subject_id, agencies.c.code == agency_code))
+    return set(conn.execute(q).scalars())
+
+
+def without_foreign_records(value: Any, own: set[str]) -> Any:
+    """`value` (JSON) with every record id not in `own` taken out of lists, withheld elsewhere."""
+    if isinstance(value, dict):
+        return {k: without_foreign_records(v, own) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_foreign_records(v, own) for v in value
+                if not (isinstance(v, str) and _RECORD_UID.match(v) and v not in own)]
+    if isinstance(value, str) and _RECORD_UID.match(value) and value not in own:
+        return WITHHELD
+    return value

@@ -108,6 +108,7 @@ class Services:
     publication: PublicationService
     rate_limiter: RateLimiter
     job_specs: list[JobSpec] = field(default_factory=list)
+    audit_checkpoints: Any = None  # gateway.access.checkpoints.Checkpointer (signed audit heads outside the database)
 
     @property
     def keyring(self) -> Keyring:
@@ -119,6 +120,13 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def audit_checkpointer(settings: Settings, access: AccessSettings, keys: KeyringHolder) -> Any:
+    from gateway.access.checkpoints import Checkpointer
+
+    path = access.audit_checkpoint_file or settings.keys_dir.parent / "audit-checkpoints.jsonl"
+    return Checkpointer(path, lambda: keys.get().active, access.audit_checkpoint_every, access.audit_checkpoint_minutes)
 
 
 def build(
@@ -170,11 +178,12 @@ def build(
         consumer=consumer, policy=policy, publication=publication,
         rate_limiter=RateLimiter(access.rate_limits, access.rate_burst_seconds),
     )
+    services.audit_checkpoints = audit_checkpointer(settings, access, keys)
     services.job_specs = [
         *policy_jobs(policy),
         *publication_jobs(publication),
         *delivery_jobs(db, clock, destinations),
-        *access_jobs(db, clock, access),
+        *access_jobs(db, clock, access, services.audit_checkpoints),
         retention_job(db),
     ]
     try:

@@ -109,10 +109,14 @@ def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime) ->
     return out
 
 
-def record(db: Any, entry: AuditEntry, now: dt.datetime) -> int:
-    """Append one entry in its own transaction (CLI and operator actions)."""
+def record(db: Any, entry: AuditEntry, now: dt.datetime, checkpoints: Any = None) -> int:
+    """Append one entry in its own transaction (CLI and operator actions); a signed checkpoint
+    follows when one is due."""
     with db.write() as conn:
-        return append(conn, [entry], now)[0][0]
+        seq, head_hash = append(conn, [entry], now)[0]
+    if checkpoints is not None:
+        checkpoints.after_append(seq, head_hash, now)
+    return seq
 
 
 # --- verification --------------------------------------------------------------------------
@@ -121,7 +125,7 @@ def record(db: Any, entry: AuditEntry, now: dt.datetime) -> int:
 @dataclass(frozen=True)
 class Break:
     seq: int
-    kind: str  # edited | deleted | reordered | head
+    kind: str  # edited | deleted | reordered | head; with checkpoints also truncated | rewritten | prefix-deleted | wiped | checkpoint-forged
     message: str
 
 
@@ -131,6 +135,7 @@ class Verification:
     first_seq: int | None = None
     last_seq: int | None = None
     breaks: list[Break] = field(default_factory=list)
+    checkpoints: int | None = None  # signed head checkpoints compared (None: not asked)
 
     @property
     def ok(self) -> bool:
@@ -180,26 +185,41 @@ def verify(conn: Connection, *, page: int = 5000, max_breaks: int = 100) -> Veri
     return result
 
 
+def verify_with_checkpoints(conn: Connection, checkpoint_file: Any, certificates: dict[str, Any]) -> Verification:
+    """The chain, and the database against the signed checkpoints outside it (checkpoints.py)."""
+    from gateway.access import checkpoints
+
+    result = verify(conn)
+    lines, unreadable = checkpoints.read_lines(checkpoint_file)
+    for f in checkpoints.verify(conn, lines, certificates, unreadable=unreadable):
+        result.breaks.append(Break(f.seq, f.kind, f.message))
+    result.checkpoints = sum(1 for ln in lines if ln.get("kind") == "head")
+    return result
+
+
 # --- retention -----------------------------------------------------------------------------
 
 
-def prune(conn: Connection, before: dt.datetime, now: dt.datetime) -> int:
-    """Delete the oldest entries up to the last one before `before`; keep a checkpoint."""
+def prune(conn: Connection, before: dt.datetime, now: dt.datetime, checkpoints: Any = None) -> int:
+    """Delete the oldest entries up to the last one before `before`; keep a checkpoint (and,
+    with `checkpoints`, sign the mark in the file outside the database before it commits)."""
     head = _lock_head(conn)
     last = conn.execute(select(func.max(audit_log.c.seq)).where(audit_log.c.at < before)).scalar()
     if last is None or last <= head.pruned_through_seq:
         return 0
     last_hash = conn.execute(select(audit_log.c.entry_hash).where(audit_log.c.seq == last)).scalar_one()
+    if checkpoints is not None:
+        checkpoints.prune_intent(last, last_hash, now)
     removed = conn.execute(delete(audit_log).where(audit_log.c.seq <= last)).rowcount
     conn.execute(update(audit_chain).where(audit_chain.c.id == 1).values(
         pruned_through_seq=last, pruned_hash=last_hash, pruned_at=now))
     return removed
 
 
-def prune_expired(db: Any, now: dt.datetime, retention_days: int) -> int:
+def prune_expired(db: Any, now: dt.datetime, retention_days: int, checkpoints: Any = None) -> int:
     """The retention job: prune entries older than `retention_days`."""
     with db.write() as conn:
-        return prune(conn, now - dt.timedelta(days=retention_days), now)
+        return prune(conn, now - dt.timedelta(days=retention_days), now, checkpoints)
 
 
 # --- reading -------------------------------------------------------------------------------

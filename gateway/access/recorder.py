@@ -72,6 +72,18 @@ class AuditWriter:
             for (_, fut), (seq, _) in zip(group, seqs, strict=True):
                 if not fut.done():
                     fut.set_result(seq)
+            self._checkpoint(seqs[-1])
+
+    def _checkpoint(self, head: tuple[int, str]) -> None:
+        """A signed checkpoint of the committed head when one is due (every N entries or M
+        minutes; a failure is logged: the entries themselves are stored)."""
+        checkpoints = getattr(self.services, "audit_checkpoints", None)
+        if checkpoints is None:
+            return
+        try:
+            checkpoints.after_append(head[0], head[1], self.services.clock.now())
+        except Exception:  # noqa: BLE001 - the answer does not depend on the checkpoint file
+            log.exception("writing the audit checkpoint for entry %d failed", head[0])
 
     def _store(self, entries: list[audit.AuditEntry]) -> list[tuple[int, str]]:
         with self.services.db.write() as conn:

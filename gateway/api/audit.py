@@ -35,9 +35,12 @@ def list_audit(actor: str | None = None, organisation: str | None = None, subjec
 
 
 def verify_audit() -> Any:
-    with services().db.read() as conn:
-        result = audit.verify(conn)
+    svc = services()
+    certificates = {k.key_id: k.certificate for k in svc.keyring}
+    with svc.db.read() as conn:
+        result = audit.verify_with_checkpoints(conn, svc.audit_checkpoints.path, certificates)
     return json_response({
         "ok": result.ok, "checked": result.checked, "first_seq": result.first_seq, "last_seq": result.last_seq,
+        "checkpoints": result.checkpoints,
         "breaks": [{"seq": b.seq, "kind": b.kind, "message": b.message} for b in result.breaks],
     })

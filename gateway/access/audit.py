@@ -185,13 +185,37 @@ def verify(conn: Connection, *, page: int = 5000, max_breaks: int = 100) -> Veri
     return result
 
 
+def head(conn: Connection) -> tuple[int, str]:
+    """The committed chain head (seq, hash)."""
+    row = conn.execute(select(audit_chain.c.head_seq, audit_chain.c.head_hash).where(audit_chain.c.id == 1)).first()
+    return (row.head_seq, row.head_hash) if row else (0, GENESIS)
+
+
+def chain_facts(conn: Connection) -> Any:
+    """What the checkpoints are compared with (gateway.access.checkpoints.ChainFacts)."""
+    from gateway.access.checkpoints import ChainFacts
+
+    row = conn.execute(select(audit_chain).where(audit_chain.c.id == 1)).first()
+    low = conn.execute(select(func.min(audit_log.c.seq))).scalar()
+    high = conn.execute(select(func.max(audit_log.c.seq))).scalar()
+
+    def hashes(seqs: list[int]) -> dict[int, str]:
+        wanted, found = sorted(set(seqs)), {}
+        for i in range(0, len(wanted), 500):
+            q = select(audit_log.c.seq, audit_log.c.entry_hash).where(audit_log.c.seq.in_(wanted[i:i + 500]))
+            found.update({r.seq: r.entry_hash for r in conn.execute(q)})
+        return found
+
+    return ChainFacts(row.pruned_through_seq if row else 0, row.pruned_hash if row else GENESIS, low, high, hashes)
+
+
 def verify_with_checkpoints(conn: Connection, checkpoint_file: Any, certificates: dict[str, Any]) -> Verification:
     """The chain, and the database against the signed checkpoints outside it (checkpoints.py)."""
     from gateway.access import checkpoints
 
     result = verify(conn)
     lines, unreadable = checkpoints.read_lines(checkpoint_file)
-    for f in checkpoints.verify(conn, lines, certificates, unreadable=unreadable):
+    for f in checkpoints.verify(chain_facts(conn), lines, certificates, unreadable=unreadable):
         result.breaks.append(Break(f.seq, f.kind, f.message))
     result.checkpoints = sum(1 for ln in lines if ln.get("kind") == "head")
     return result

@@ -30,7 +30,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from sqlalchemy import Connection, select
 
-from gateway.store.access_tables import audit_chain, audit_log
-
-GENESIS = "0" * 64
 SIGNED_FIELDS = ("kind", "seq", "hash", "at", "pruned_through_seq", "pruned_hash", "key_id")
 
 
@@ -176,14 +172,10 @@ class Checkpointer:
             self._last = (seq, now)
         return written
 
-    def checkpoint_now(self, db: Any, now: dt.datetime) -> tuple[int, str]:
+    def checkpoint_now(self, seq: int, head_hash: str, now: dt.datetime) -> None:
         """A head line for the committed head, whatever the schedule (`gateway audit checkpoint`)."""
-        with db.read() as conn:
-            head = conn.execute(select(audit_chain.c.head_seq, audit_chain.c.head_hash).where(audit_chain.c.id == 1)).first()
-        seq, head_hash = (head.head_seq, head.head_hash) if head else (0, GENESIS)
         with self._lock:
             self.checkpoint(seq, head_hash, now)
-        return seq, head_hash
 
     def prune_intent(self, through_seq: int, through_hash: str, now: dt.datetime) -> None:
         """Before a prune commits: the mark it will leave, signed (so verify accepts it)."""
@@ -201,15 +193,18 @@ class Finding:
     message: str
 
 
-def _entry_hashes(conn: Connection, seqs: Iterable[int]) -> dict[int, str]:
-    wanted, found = sorted(set(seqs)), {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
-        found.update(dict(conn.execute(select(audit_log.c.seq, audit_log.c.entry_hash).where(audit_log.c.seq.in_(chunk))).all()))
-    return found
+@dataclass(frozen=True)
+class ChainFacts:
+    """What the database says: the pruning mark, the lowest and highest entry, their hashes."""
+
+    pruned_seq: int
+    pruned_hash: str
+    low: int | None
+    high: int | None
+    hashes: Callable[[list[int]], dict[int, str]]  # entry hashes by seq, for the seqs asked
 
 
-def verify(conn: Connection, lines: list[dict[str, Any]], certificates: dict[str, Any], *,
+def verify(facts: ChainFacts, lines: list[dict[str, Any]], certificates: dict[str, Any], *,
            unreadable: int = 0, max_findings: int = 100) -> list[Finding]:
     """Compare the database with the signed checkpoints; every finding names the attack."""
     findings: list[Finding] = []
@@ -222,10 +217,7 @@ def verify(conn: Connection, lines: list[dict[str, Any]], certificates: dict[str
                                     "checkpoint-forged", f"checkpoint line {n} is not signed by a gateway key"))
     if unreadable:
         findings.append(Finding(0, "checkpoint-forged", f"{unreadable} checkpoint line(s) cannot be read"))
-    head = conn.execute(select(audit_chain).where(audit_chain.c.id == 1)).first()
-    pruned_seq, pruned_hash = (head.pruned_through_seq, head.pruned_hash) if head else (0, GENESIS)
-    low, high = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq).limit(1)).scalar(), \
-        conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq.desc()).limit(1)).scalar()
+    pruned_seq, pruned_hash, low, high = facts.pruned_seq, facts.pruned_hash, facts.low, facts.high
     heads = [ln for ln in trusted if ln.get("kind") == "head"]
     marks = {(ln["pruned_through_seq"], ln["pruned_hash"]) for ln in trusted if ln.get("kind") == "prune"}
     signed_max = max((ln["seq"] for ln in heads), default=0)
@@ -242,7 +234,7 @@ def verify(conn: Connection, lines: list[dict[str, Any]], certificates: dict[str
         findings.append(Finding(high + 1, "truncated",
                                 f"the chain ends at entry {high}, but a signed checkpoint saw entry {signed_max}: "
                                 f"entries {high + 1}..{signed_max} (at least) were deleted and the head fixed"))
-    stored = _entry_hashes(conn, [ln["seq"] for ln in heads if pruned_seq < ln["seq"] <= (high or 0)])
+    stored = facts.hashes([ln["seq"] for ln in heads if pruned_seq < ln["seq"] <= (high or 0)])
     for ln in sorted(heads, key=lambda x: x["seq"]):
         seq = ln["seq"]
         if seq == pruned_seq and pruned_seq and ln["hash"] != pruned_hash:

@@ -12,10 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, select
-
-from gateway.store.tables import agencies, records
-
 _RECORD_UID = re.compile(r"^rec_[0-9a-f]{32}$")
 WITHHELD = "withheld"
 
@@ -29,13 +25,6 @@ def agency_of_caller() -> str | None:
     except (KeyError, TypeError, LookupError):
         return None
     return principal.agency_code if getattr(principal, "sector", None) == "agency" else None
-
-
-def own_record_uids(conn: Connection, subject_id: int, agency_code: str) -> set[str]:
-    """Every record id (all versions) the agency provided about the subject."""
-    q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
-         .where(records.c.subject_id == subject_id, agencies.c.code == agency_code))
-    return set(conn.execute(q).scalars())
 
 
 def without_foreign_records(value: Any, own: set[str]) -> Any:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from gateway.api.deps import services
-from gateway.api.isolation import agency_of_caller, own_record_uids
+from gateway.api.isolation import agency_of_caller
 from gateway.api.problems import json_response
 from gateway.api.views import subject_file
 from gateway.domain.identifiers import IdentifierError, parse_key
@@ -62,7 +62,7 @@ def subject_for_caller(conn, given: str):  # noqa: ANN001, ANN201
     agency = agency_of_caller()
     if agency is None:
         return subject, None
-    own = own_record_uids(conn, subject.id, agency)
+    own = intake_repo.agency_record_uids(conn, subject.id, agency)
     if not own:
         raise SubjectNotFound(f"no records for {subject.key}", normalized=subject.key)
     return subject, own

@@ -66,8 +66,12 @@ def certificates(svc) -> dict:  # noqa: ANN001
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
+    from gateway.access import audit
+
     svc = services_from(args)
-    seq, head_hash = svc.audit_checkpoints.checkpoint_now(svc.db, svc.clock.now())
+    with svc.db.read() as conn:
+        seq, head_hash = audit.head(conn)
+    svc.audit_checkpoints.checkpoint_now(seq, head_hash, svc.clock.now())
     print(f"checkpoint: entry {seq} {head_hash} signed into {svc.audit_checkpoints.path}")
     return EXIT_OK
 

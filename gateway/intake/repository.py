@@ -257,6 +257,13 @@ def subject_records(conn: Connection, subject_id: int, include_history: bool = T
     return list(conn.execute(q))
 
 
+def agency_record_uids(conn: Connection, subject_id: int, agency_code: str) -> set[str]:
+    """Every record id (all versions) the agency provided about the subject (agency isolation)."""
+    q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
+         .where(records.c.subject_id == subject_id, agencies.c.code == agency_code))
+    return set(conn.execute(q).scalars())
+
+
 def subject_aliases(conn: Connection, subject_id: int) -> tuple[list[Any], list[Any]]:
     ids = list(
         conn.execute(

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,10 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=_list)
     cp = sub.add_parser("checkpoint", help="write a signed checkpoint of the chain head now (outside the database)")
     add_config_option(cp)
+    audited(cp, "audit checkpoint")
     cp.set_defaults(func=_checkpoint)
     prune = sub.add_parser("prune", help="delete entries older than audit_retention_days (checkpoint kept)")
     prune.add_argument("--days", type=int, help="override GATEWAY_AUDIT_RETENTION_DAYS")
     add_config_option(prune)
+    audited(prune, "audit prune")
     prune.set_defaults(func=_prune)
 
 

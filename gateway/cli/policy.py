@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, os_actor, services_from
+from gateway.cli._common import add_config_option, audited, services_from, step_actor
 
 ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
            "request-removal", "remove", "expire", "revoke", "review",
@@ -31,11 +31,13 @@ def register(subparsers) -> None:  # noqa: ANN001
     rc.add_argument("subjects", nargs="*", metavar="USCC", help="subjects (any identifier): decided now")
     rc.add_argument("--all", action="store_true", help="every subject: put in the change feed for the consumers")
     add_config_option(rc)
+    audited(rc, "policy recompute")
     rc.set_defaults(func=_recompute)
     sw = sub.add_parser("sweep", help="decide the subjects whose next change day has come (expiry, windows), "
                         "report overdue items")
     sw.add_argument("--date", type=dt.date.fromisoformat, help="the day to sweep for (default: today in China)")
     add_config_option(sw)
+    audited(sw, "policy sweep")
     sw.set_defaults(func=_sweep)
 
     entries = subparsers.add_parser("list-entries", help="joint punishment, blacklist and incentive list entries")
@@ -61,6 +63,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr.add_argument("--note")
     tr.add_argument("--fraud", action="store_true", help="revoking an incentive obtained by fraud")
     add_config_option(tr)
+    audited(tr, "list-entries transition")
     tr.set_defaults(func=_transition)
 
 
@@ -142,7 +145,7 @@ def _transition(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
 
     try:
-        result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
+        result = services_from(args).policy.transition(args.entry_id, args.action, step_actor(args), args.note, args.fraud,
                                                        args.argument)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)

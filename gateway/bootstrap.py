@@ -109,6 +109,7 @@ class Services:
     rate_limiter: RateLimiter
     job_specs: list[JobSpec] = field(default_factory=list)
     audit_checkpoints: Any = None  # gateway.access.checkpoints.Checkpointer (signed audit heads outside the database)
+    audit_ids: Any = None  # gateway.access.idmask.IdProtector (ID numbers masked + keyed hash in the audit log)
 
     @property
     def keyring(self) -> Keyring:
@@ -127,6 +128,12 @@ def audit_checkpointer(settings: Settings, access: AccessSettings, keys: Keyring
 
     path = access.audit_checkpoint_file or settings.keys_dir.parent / "audit-checkpoints.jsonl"
     return Checkpointer(path, lambda: keys.get().active, access.audit_checkpoint_every, access.audit_checkpoint_minutes)
+
+
+def audit_id_protector(settings: Settings, access: AccessSettings) -> Any:
+    from gateway.access.idmask import IdProtector
+
+    return IdProtector(access.audit_id_secret, settings.keys_dir)
 
 
 def build(
@@ -179,6 +186,7 @@ def build(
         rate_limiter=RateLimiter(access.rate_limits, access.rate_burst_seconds),
     )
     services.audit_checkpoints = audit_checkpointer(settings, access, keys)
+    services.audit_ids = audit_id_protector(settings, access)
     services.job_specs = [
         *policy_jobs(policy),
         *publication_jobs(publication),

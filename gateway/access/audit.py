@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.access import idmask
 from gateway.store.access_tables import audit_chain, audit_log
 
 GENESIS = "0" * 64
@@ -62,6 +63,8 @@ def _iso(value: dt.datetime) -> str:
 
 def canonical(values: dict[str, Any]) -> bytes:
     doc = {k: (_iso(values[k]) if k == "at" else values.get(k)) for k in HASHED_FIELDS}
+    if values.get("subject_hash"):  # chained when present (entries from before it existed hash as they did)
+        doc["subject_hash"] = values["subject_hash"]
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
@@ -87,19 +90,24 @@ def _lock_head(conn: Connection) -> Any:
     return row
 
 
-def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime) -> list[tuple[int, str]]:
-    """Chain and store `entries` in order inside the caller's (writing) transaction."""
+def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime, ids: Any = None) -> list[tuple[int, str]]:
+    """Chain and store `entries` in order inside the caller's (writing) transaction. ID numbers
+    are masked and secrets redacted first (`ids`: the gateway's IdProtector, which also adds
+    their keyed hashes; without it they are masked only)."""
     if not entries:
         return []
+    ids = ids or idmask.MASK_ONLY
     head = _lock_head(conn)
     seq, prev = head.head_seq, head.head_hash
     rows, out = [], []
     for e in entries:
         seq += 1
+        subject, subject_hash, detail = ids.protect(e.subject, e.detail or {})
         values = {
             "seq": seq, "at": e.at or now, "actor": e.actor, "organisation": e.organisation, "sector": e.sector,
-            "action": e.action, "purpose": e.purpose, "subject": e.subject, "outcome": e.outcome,
-            "status": e.status, "request_id": e.request_id, "detail": e.detail or {}, "prev_hash": prev,
+            "action": e.action, "purpose": e.purpose, "subject": subject, "outcome": e.outcome,
+            "status": e.status, "request_id": e.request_id, "detail": detail, "prev_hash": prev,
+            "subject_hash": subject_hash,
         }
         values["entry_hash"] = prev = entry_hash(values)
         rows.append(values)
@@ -109,11 +117,11 @@ def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime) ->
     return out
 
 
-def record(db: Any, entry: AuditEntry, now: dt.datetime, checkpoints: Any = None) -> int:
+def record(db: Any, entry: AuditEntry, now: dt.datetime, checkpoints: Any = None, ids: Any = None) -> int:
     """Append one entry in its own transaction (CLI and operator actions); a signed checkpoint
     follows when one is due."""
     with db.write() as conn:
-        seq, head_hash = append(conn, [entry], now)[0]
+        seq, head_hash = append(conn, [entry], now, ids)[0]
     if checkpoints is not None:
         checkpoints.after_append(seq, head_hash, now)
     return seq
@@ -143,7 +151,7 @@ class Verification:
 
 
 def _row_values(row: Any) -> dict[str, Any]:
-    return {k: getattr(row, k) for k in (*HASHED_FIELDS, "entry_hash")}
+    return {k: getattr(row, k) for k in (*HASHED_FIELDS, "subject_hash", "entry_hash")}
 
 
 def verify(conn: Connection, *, page: int = 5000, max_breaks: int = 100) -> Verification:
@@ -251,9 +259,13 @@ def prune_expired(db: Any, now: dt.datetime, retention_days: int, checkpoints: A
 
 def query(conn: Connection, *, actor: str | None = None, organisation: str | None = None,
           subject: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-          after: int | None = None, limit: int = 100) -> list[Any]:
-    """Entries, oldest first, filtered; page with `after` (a seq)."""
+          after: int | None = None, limit: int = 100, ids: Any = None) -> list[Any]:
+    """Entries, oldest first, filtered; page with `after` (a seq). A full ID number as `subject`
+    is matched by its keyed hash (`ids`: the gateway's IdProtector)."""
     q = select(audit_log).order_by(audit_log.c.seq).limit(limit)
+    wanted_hash = ids.search_hash(subject) if ids is not None and subject else None
+    if wanted_hash:
+        q, subject = q.where(audit_log.c.subject_hash == wanted_hash), None
     for column, value in ((audit_log.c.actor, actor), (audit_log.c.organisation, organisation),
                           (audit_log.c.subject, subject)):
         if value:

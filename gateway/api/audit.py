@@ -27,9 +27,10 @@ def list_audit(actor: str | None = None, organisation: str | None = None, subjec
         since, until = _when(window.get("from"), "from"), _when(window.get("to"), "to")
     except ValueError as exc:
         raise BadRequest(f"bad time window: {exc}") from None
-    with services().db.read() as conn:
+    svc = services()
+    with svc.db.read() as conn:
         rows = audit.query(conn, actor=actor, organisation=organisation, subject=subject, since=since, until=until,
-                           after=after, limit=limit)
+                           after=after, limit=limit, ids=svc.audit_ids)
     items = audit.entries_for(rows)
     return json_response({"items": items, "next": items[-1]["seq"] if len(items) == limit else None})
 

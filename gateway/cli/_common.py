@@ -135,12 +135,12 @@ def _record(args: argparse.Namespace, actor: str, action: str, outcome: str, ext
 
     svc = services_from(args)
     arguments = _arguments(args)
-    subject = next((str(arguments[k]) for k in ("uscc", "partner", "entry_id", "delivery_id", "subject")
-                    if arguments.get(k)), None)
+    subject = next((" ".join(map(str, v)) if isinstance(v := arguments[k], list) else str(v)
+                    for k in ("uscc", "partner", "entry_id", "delivery_id", "subject") if arguments.get(k)), None)
     audit.record(svc.db, audit.AuditEntry(actor=actor, action=action, outcome=outcome, sector="operator",
                                           subject=subject[:80] if subject else None,
                                           detail={"via": "cli", "arguments": arguments, **extra}),
-                 svc.clock.now(), svc.audit_checkpoints)
+                 svc.clock.now(), svc.audit_checkpoints, svc.audit_ids)
 
 
 def _checkpoint(args: argparse.Namespace) -> None:

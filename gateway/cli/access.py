@@ -84,7 +84,7 @@ def _audit(conn, svc, action: str, outcome: str = "ok", *, args: argparse.Namesp
     detail["via"] = "cli"
     append(conn, [AuditEntry(actor=actor_of(args), action=action, outcome=outcome, sector="operator",
                              organisation=subject if subject and len(subject) == 18 else None,
-                             subject=subject, detail=detail)], svc.clock.now())
+                             subject=subject, detail=detail)], svc.clock.now(), svc.audit_ids)
 
 
 def _fail(command: str, exc: Exception) -> int:

@@ -96,7 +96,7 @@ def _list(args: argparse.Namespace) -> int:
     svc = services_from(args)
     with svc.db.read() as conn:
         rows = audit.query(conn, actor=args.actor, organisation=args.organisation, subject=args.subject,
-                           since=since, until=until, limit=args.limit)
+                           since=since, until=until, limit=args.limit, ids=svc.audit_ids)
     for entry in audit.entries_for(rows):
         print(json.dumps(entry, ensure_ascii=False, sort_keys=True))
     return EXIT_OK

@@ -27,6 +27,40 @@ def agency_of_caller() -> str | None:
     return principal.agency_code if getattr(principal, "sector", None) == "agency" else None
 
 
+def record_uids_in(value: Any) -> set[str]:
+    """Every record id anywhere in `value` (JSON)."""
+    found: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and _RECORD_UID.match(v):
+            found.add(v)
+
+    walk(value)
+    return found
+
+
+def minimised(body: Any) -> Any:
+    """`body` as the caller may see it: for an agency key, without other agencies' record ids."""
+    agency = agency_of_caller()
+    if agency is None:
+        return body
+    uids = record_uids_in(body)
+    if not uids:
+        return body
+    from gateway.api.deps import services
+    from gateway.intake import repository as intake_repo
+
+    with services().db.read() as conn:
+        own = intake_repo.agency_owned_uids(conn, uids, agency)
+    return without_foreign_records(body, own)
+
+
 def without_foreign_records(value: Any, own: set[str]) -> Any:
     """`value` (JSON) with every record id not in `own` taken out of lists, withheld elsewhere."""
     if isinstance(value, dict):

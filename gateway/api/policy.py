@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from gateway.api.deps import services
-from gateway.api.isolation import without_foreign_records
+from gateway.api.isolation import minimised, without_foreign_records
 from gateway.api.problems import json_response
 from gateway.api.subjects import subject_for_caller, subject_or_404
 from gateway.errors import BadRequest
@@ -71,11 +71,11 @@ def list_entries(**query: Any) -> Any:
         region=query.get("region"),
         subject_id=subject_id,
     )
-    return json_response({"items": items, "next_cursor": _next_cursor(last)})
+    return json_response({"items": minimised(items), "next_cursor": _next_cursor(last)})
 
 
 def get_entry(entry_id: str) -> Any:
-    return json_response(services().policy.entry(entry_id))
+    return json_response(minimised(services().policy.entry(entry_id)))
 
 
 def post_transition(entry_id: str, body: dict) -> Any:

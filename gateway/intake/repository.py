@@ -264,6 +264,16 @@ def agency_record_uids(conn: Connection, subject_id: int, agency_code: str) -> s
     return set(conn.execute(q).scalars())
 
 
+def agency_owned_uids(conn: Connection, uids: Iterable[str], agency_code: str) -> set[str]:
+    """Which of `uids` are records the agency provided (agency isolation)."""
+    wanted, owned = sorted(set(uids)), set()
+    for i in range(0, len(wanted), 500):
+        q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
+             .where(records.c.uid.in_(wanted[i:i + 500]), agencies.c.code == agency_code))
+        owned.update(conn.execute(q).scalars())
+    return owned
+
+
 def subject_aliases(conn: Connection, subject_id: int) -> tuple[list[Any], list[Any]]:
     ids = list(
         conn.execute(

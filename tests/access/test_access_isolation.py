@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.access.access_helpers import violation
+from tests.access.access_helpers import publish_proposed, violation
 from tests.factories import accident, make_uscc, penalty
 
 SHARED = make_uscc(41)  # both agencies hold records about it
@@ -79,3 +79,22 @@ def test_decisions_name_no_record_of_another_agency(seeded, operator):
     text = json.dumps(r.json())
     assert seeded["my_current"] not in text and seeded["my_record"] not in text
     assert seeded["fc_record"] in text or "rec_" not in text
+
+
+def test_list_entries_name_no_record_of_another_agency(seeded, operator):
+    [entry] = operator.get("/v1/list-entries", params={"subject": THEIRS}).json()["items"]
+    assert entry["record_uids"]  # the operator sees them (so the checks below can fail)
+    listed = seeded["fc"].get("/v1/list-entries", params={"subject": THEIRS})
+    assert listed.status_code == 200, listed.text
+    assert seeded["their_only"] not in listed.text
+    one = seeded["fc"].get(f"/v1/list-entries/{entry['id']}")
+    assert one.status_code == 200 and seeded["their_only"] not in one.text
+    assert seeded["their_only"] in seeded["my"].get(f"/v1/list-entries/{entry['id']}").text
+
+
+def test_the_credit_answer_names_no_record_of_another_agency(seeded, operator, access):
+    publish_proposed(access)
+    assert seeded["their_only"] in operator.get(f"/v1/credit/{THEIRS}").text
+    r = seeded["fc"].get(f"/v1/credit/{THEIRS}")
+    assert r.status_code == 200 and seeded["their_only"] not in r.text
+    assert seeded["their_only"] in seeded["my"].get(f"/v1/credit/{THEIRS}").text

@@ -124,7 +124,9 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._last: tuple[int, dt.datetime] | None = None  # (seq, at) of the newest head line seen
 
-    def _append(self, line: dict[str, Any], *, only_if_newer: bool) -> bool:
+    def _append(self, line: dict[str, Any], *, write_if: Callable[[dict[str, Any] | None], bool] | None = None) -> bool:
+        """Append `line` signed, under the file lock; with `write_if`, only when it holds for the
+        newest head line in the file (re-read under the lock: another process may have written)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         signed = sign_line(self.signing_key(), line)
         with open(self.path, "a+b") as handle:
@@ -133,7 +135,7 @@ class Checkpointer:
                 last = _last_head(handle)
                 if last is not None:
                     self._last = (int(last["seq"]), dt.datetime.fromisoformat(last["at"]))
-                if only_if_newer and last is not None and int(last["seq"]) >= line["seq"]:
+                if write_if is not None and not write_if(last):
                     return False
                 handle.seek(0, os.SEEK_END)
                 handle.write(json.dumps(signed, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n")
@@ -151,23 +153,33 @@ class Checkpointer:
                 self._last = (int(last["seq"]), dt.datetime.fromisoformat(last["at"]))
         return self._last
 
-    def due(self, seq: int, now: dt.datetime) -> bool:
-        seen = self._seen()
+    def _due_after(self, seen: tuple[int, dt.datetime] | None, seq: int, now: dt.datetime) -> bool:
         if seen is None:
             return seq > 0
         last_seq, last_at = seen
         return seq > last_seq and (seq - last_seq >= self.every or now - last_at >= dt.timedelta(minutes=self.minutes))
 
+    def due(self, seq: int, now: dt.datetime) -> bool:
+        return self._due_after(self._seen(), seq, now)
+
     def after_append(self, seq: int, head_hash: str, now: dt.datetime) -> bool:
-        """Called once the entries up to `seq` are committed: a head line when one is due."""
+        """Called once the entries up to `seq` are committed: a head line when one is due (by
+        this process's view, then again by the file's newest line, under its lock)."""
         with self._lock:
             if not self.due(seq, now):
                 return False
-            return self.checkpoint(seq, head_hash, now)
 
-    def checkpoint(self, seq: int, head_hash: str, now: dt.datetime) -> bool:
+            def still_due(last: dict[str, Any] | None) -> bool:
+                seen = (int(last["seq"]), dt.datetime.fromisoformat(last["at"])) if last else None
+                return self._due_after(seen, seq, now)
+
+            return self.checkpoint(seq, head_hash, now, still_due)
+
+    def checkpoint(self, seq: int, head_hash: str, now: dt.datetime,
+                   write_if: Callable[[dict[str, Any] | None], bool] | None = None) -> bool:
+        newer = write_if or (lambda last: last is None or int(last["seq"]) < seq)
         written = self._append({"kind": "head", "seq": seq, "hash": head_hash, "at": _iso(now),
-                                "pruned_through_seq": None, "pruned_hash": None}, only_if_newer=True)
+                                "pruned_through_seq": None, "pruned_hash": None}, write_if=newer)
         if written:
             self._last = (seq, now)
         return written
@@ -180,7 +192,7 @@ class Checkpointer:
     def prune_intent(self, through_seq: int, through_hash: str, now: dt.datetime) -> None:
         """Before a prune commits: the mark it will leave, signed (so verify accepts it)."""
         self._append({"kind": "prune", "seq": through_seq, "hash": through_hash, "at": _iso(now),
-                      "pruned_through_seq": through_seq, "pruned_hash": through_hash}, only_if_newer=False)
+                      "pruned_through_seq": through_seq, "pruned_hash": through_hash})
 
 
 # --- verification ------------------------------------------------------------------------

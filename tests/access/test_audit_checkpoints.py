@@ -176,3 +176,16 @@ def test_the_verify_api_reports_checkpoint_findings(access, operator):
         conn.execute(text("UPDATE audit_chain SET head_seq = 7, head_hash = :h WHERE id = 1"), {"h": _hash_of(conn, 7)})
     body = operator.get("/v1/audit:verify").json()
     assert body["ok"] is False and "truncated" in {b["kind"] for b in body["breaks"]}
+
+
+def test_processes_sharing_the_file_do_not_checkpoint_more_often(access):
+    from gateway.access.checkpoints import Checkpointer
+
+    cp = access.audit_checkpoints
+    other = Checkpointer(cp.path, cp.signing_key, cp.every, cp.minutes)  # a second API process
+    now = access.clock.now()
+    assert cp.after_append(1, "a" * 64, now)
+    assert other.after_append(6, "b" * 64, now)  # its own view was empty; the file says 1: due
+    assert not cp.after_append(7, "c" * 64, now)  # cp's cache says 1 (due), the file says 6: not due
+    assert not other.after_append(5, "d" * 64, now)  # never backwards
+    assert [ln["seq"] for ln in _lines(access)] == [1, 6]

@@ -189,3 +189,12 @@ def test_processes_sharing_the_file_do_not_checkpoint_more_often(access):
     assert not cp.after_append(7, "c" * 64, now)  # cp's cache says 1 (due), the file says 6: not due
     assert not other.after_append(5, "d" * 64, now)  # never backwards
     assert [ln["seq"] for ln in _lines(access)] == [1, 6]
+
+
+def test_the_scheduled_retention_prune_signs_its_mark(access, cli, clock):
+    _fill(access, 12, start=clock.now() - dt.timedelta(days=2000))
+    [job] = [j for j in access.jobs() if j.name == "audit_retention"]
+    assert job.run("2025-06-02", clock.now()) == "12"
+    assert any(ln["kind"] == "prune" and ln["pruned_through_seq"] == 12 for ln in _lines(access))
+    code, out = cli("audit", "verify")
+    assert code == 0, out

@@ -198,3 +198,11 @@ def test_the_scheduled_retention_prune_signs_its_mark(access, cli, clock):
     assert any(ln["kind"] == "prune" and ln["pruned_through_seq"] == 12 for ln in _lines(access))
     code, out = cli("audit", "verify")
     assert code == 0, out
+
+
+def test_the_checkpoint_job_anchors_entries_after_a_quiet_spell(access):
+    _fill(access, 3)  # checkpoint at 1; 2 and 3 not yet anchored
+    [job] = [j for j in access.jobs() if j.name == "audit_checkpoint"]
+    assert job.run("x", access.clock.now()) == "not due"
+    assert job.run("x", access.clock.now() + dt.timedelta(minutes=61)) == "entry 3 signed"
+    assert [ln["seq"] for ln in _lines(access)] == [1, 3]

@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_option(ls)
     ls.set_defaults(func=_list)
     cp = sub.add_parser("checkpoint", help="write a signed checkpoint of the chain head now (outside the database)")
+    cp.add_argument("--adopt-prune-mark", action="store_true",
+                    help="also sign the database's current pruning mark (once, after upgrading a gateway "
+                         "that pruned before checkpoints existed; verify first)")
     add_config_option(cp)
     audited(cp, "audit checkpoint")
     cp.set_defaults(func=_checkpoint)
@@ -73,6 +76,10 @@ def _checkpoint(args: argparse.Namespace) -> int:
     svc = services_from(args)
     with svc.db.read() as conn:
         seq, head_hash = audit.head(conn)
+        facts = audit.chain_facts(conn)
+    if args.adopt_prune_mark and facts.pruned_seq:
+        svc.audit_checkpoints.prune_intent(facts.pruned_seq, facts.pruned_hash, svc.clock.now())
+        print(f"pruning mark: entries 1..{facts.pruned_seq} adopted as pruned")
     svc.audit_checkpoints.checkpoint_now(seq, head_hash, svc.clock.now())
     print(f"checkpoint: entry {seq} {head_hash} signed into {svc.audit_checkpoints.path}")
     return EXIT_OK

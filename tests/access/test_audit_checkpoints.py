@@ -206,3 +206,14 @@ def test_the_checkpoint_job_anchors_entries_after_a_quiet_spell(access):
     assert job.run("x", access.clock.now()) == "not due"
     assert job.run("x", access.clock.now() + dt.timedelta(minutes=61)) == "entry 3 signed"
     assert [ln["seq"] for ln in _lines(access)] == [1, 3]
+
+
+def test_a_prune_from_before_checkpoints_existed_is_adopted_once(access, cli, clock):
+    _fill(access, 6)
+    with access.db.write() as conn:  # a prune done by a gateway without checkpoints
+        audit.prune(conn, clock.now() + dt.timedelta(days=2, hours=1), clock.now())
+    code, out = cli("audit", "verify")
+    assert code == 1 and "prefix-deleted" in out
+    code, out = cli("audit", "checkpoint", "--adopt-prune-mark")
+    assert code == 0 and "entries 1..2 adopted" in out, out
+    assert cli("audit", "verify")[0] == 0

@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+RETRY_AFTER_FAILURE = dt.timedelta(seconds=60)
 SIGNED_FIELDS = ("kind", "seq", "hash", "at", "pruned_through_seq", "pruned_hash", "key_id")
 
 
@@ -123,6 +124,7 @@ class Checkpointer:
         self.path, self.signing_key, self.every, self.minutes = path, signing_key, every, minutes
         self._lock = threading.Lock()
         self._last: tuple[int, dt.datetime] | None = None  # (seq, at) of the newest head line seen
+        self._failed_until: dt.datetime | None = None  # after a failed write, wait before trying again
 
     def _append(self, line: dict[str, Any], *, write_if: Callable[[dict[str, Any] | None], bool] | None = None) -> bool:
         """Append `line` signed, under the file lock; with `write_if`, only when it holds for the
@@ -166,14 +168,18 @@ class Checkpointer:
         """Called once the entries up to `seq` are committed: a head line when one is due (by
         this process's view, then again by the file's newest line, under its lock)."""
         with self._lock:
-            if not self.due(seq, now):
+            if (self._failed_until is not None and now < self._failed_until) or not self.due(seq, now):
                 return False
 
             def still_due(last: dict[str, Any] | None) -> bool:
                 seen = (int(last["seq"]), dt.datetime.fromisoformat(last["at"])) if last else None
                 return self._due_after(seen, seq, now)
 
-            return self.checkpoint(seq, head_hash, now, still_due)
+            try:
+                return self.checkpoint(seq, head_hash, now, still_due)
+            except Exception:
+                self._failed_until = now + RETRY_AFTER_FAILURE  # not on every request
+                raise
 
     def checkpoint(self, seq: int, head_hash: str, now: dt.datetime,
                    write_if: Callable[[dict[str, Any] | None], bool] | None = None) -> bool:

@@ -217,3 +217,13 @@ def test_a_prune_from_before_checkpoints_existed_is_adopted_once(access, cli, cl
     code, out = cli("audit", "checkpoint", "--adopt-prune-mark")
     assert code == 0 and "entries 1..2 adopted" in out, out
     assert cli("audit", "verify")[0] == 0
+
+
+def test_an_unwritable_checkpoint_file_does_not_withhold_answers(access, authed, tmp_path, caplog):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("")
+    access.audit_checkpoints.path = blocked / "audit-checkpoints.jsonl"  # cannot be created
+    client = authed("finance")
+    for _ in range(3):
+        assert client.get("/v1/access/whoami").status_code == 200  # entries stored, answers given
+    assert sum("audit checkpoint" in r.getMessage() for r in caplog.records) == 1  # tried once, then waits

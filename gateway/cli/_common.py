@@ -123,8 +123,8 @@ def run_audited(args: argparse.Namespace) -> int:
         if not isinstance(exc, SystemExit | KeyboardInterrupt):
             _record(args, actor, action, "error", {"error": type(exc).__name__, "message": str(exc)[:300]})
         raise
-    if getattr(args, "audit_self", False):
-        _checkpoint(args)
+    if getattr(args, "audit_self", False) and code == 0:
+        _checkpoint(args)  # the command's own entry is in its transaction
     else:
         _record(args, actor, action, "ok" if code == 0 else f"exit-{code}", {"exit": code})
     return code
@@ -140,13 +140,16 @@ def _record(args: argparse.Namespace, actor: str, action: str, outcome: str, ext
     audit.record(svc.db, audit.AuditEntry(actor=actor, action=action, outcome=outcome, sector="operator",
                                           subject=subject[:80] if subject else None,
                                           detail={"via": "cli", "arguments": arguments, **extra}),
-                 svc.clock.now(), svc.audit_checkpoints, svc.audit_ids)
+                 svc.clock.now(), None, svc.audit_ids)
+    _checkpoint(args)
 
 
 def _checkpoint(args: argparse.Namespace) -> None:
+    """Operator actions are few and the ones worth erasing: each is anchored at once (a signed
+    checkpoint of the head after it, not only every N entries)."""
     from gateway.access import audit
 
     svc = services_from(args)
     with svc.db.read() as conn:
         seq, head_hash = audit.head(conn)
-    svc.audit_checkpoints.after_append(seq, head_hash, svc.clock.now())
+    svc.audit_checkpoints.checkpoint_now(seq, head_hash, svc.clock.now())

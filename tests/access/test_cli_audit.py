@@ -121,3 +121,23 @@ def test_cli_entries_keep_the_chain_verifiable(access, cli):
     cli("agencies", "add", "JY-AJJ", "江油市应急管理局", "--region", "510781", "--level", "district")
     code, out = cli("audit", "verify")
     assert code == 0, out
+
+
+def test_a_refused_partner_command_is_audited_too(access, cli):
+    code, out = cli("partners", "add", "91510700700001096X", "运维", "--sector", "operator")  # bad check character
+    assert code == 2, out
+    [entry] = [e for e in _entries(access) if e.action == "partners add"]
+    assert entry.outcome == "exit-2" and entry.actor.startswith("os:")
+
+
+def test_each_operator_action_is_anchored_at_once(access, cli):
+    from sqlalchemy import text
+
+    cli("policy", "sweep")
+    cli("agencies", "add", "JY-AJJ", "江油市应急管理局", "--region", "510781", "--level", "district")
+    with access.db.write() as conn:  # erase the last operator action and fix the head
+        conn.execute(text("DELETE FROM audit_log WHERE action = 'agencies add'"))
+        conn.execute(text("UPDATE audit_chain SET head_seq = head_seq - 1, head_hash = "
+                          "(SELECT entry_hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)) WHERE id = 1"))
+    code, out = cli("audit", "verify")
+    assert code == 1 and "truncated" in out, out

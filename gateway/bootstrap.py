@@ -121,6 +121,8 @@ class Services:
     watchlists: WatchlistService
     watch_dispatcher: WatchDispatcher
     job_specs: list[JobSpec] = field(default_factory=list)
+    audit_checkpoints: Any = None  # gateway.access.checkpoints.Checkpointer (signed audit heads outside the database)
+    audit_ids: Any = None  # gateway.access.idmask.IdProtector (ID numbers masked + keyed hash in the audit log)
 
     @property
     def keyring(self) -> Keyring:
@@ -132,6 +134,19 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def audit_checkpointer(settings: Settings, access: AccessSettings, keys: KeyringHolder) -> Any:
+    from gateway.access.checkpoints import Checkpointer
+
+    path = access.audit_checkpoint_file or settings.keys_dir.parent / "audit-checkpoints.jsonl"
+    return Checkpointer(path, lambda: keys.get().active, access.audit_checkpoint_every, access.audit_checkpoint_minutes)
+
+
+def audit_id_protector(settings: Settings, access: AccessSettings) -> Any:
+    from gateway.access.idmask import IdProtector
+
+    return IdProtector(access.audit_id_secret, settings.keys_dir)
 
 
 def build(
@@ -185,11 +200,13 @@ def build(
         watchlists=WatchlistService(db, clock, destinations, settings.watchlist_max_subjects),
         watch_dispatcher=WatchDispatcher(db, clock, settings.issuer_uscc, profile.name, lambda: keys.get().active),
     )
+    services.audit_checkpoints = audit_checkpointer(settings, access, keys)
+    services.audit_ids = audit_id_protector(settings, access)
     services.job_specs = [
         *policy_jobs(policy),
         *publication_jobs(publication),
         *delivery_jobs(db, clock, destinations),
-        *access_jobs(db, clock, access),
+        *access_jobs(db, clock, access, services.audit_checkpoints),
         *watch_jobs(services.watch_dispatcher),
         retention_job(db),
     ]

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.access import idmask
 from gateway.store.access_tables import audit_chain, audit_log
 
 GENESIS = "0" * 64
@@ -62,6 +63,8 @@ def _iso(value: dt.datetime) -> str:
 
 def canonical(values: dict[str, Any]) -> bytes:
     doc = {k: (_iso(values[k]) if k == "at" else values.get(k)) for k in HASHED_FIELDS}
+    if values.get("subject_hash"):  # chained when present (entries from before it existed hash as they did)
+        doc["subject_hash"] = values["subject_hash"]
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
@@ -87,19 +90,24 @@ def _lock_head(conn: Connection) -> Any:
     return row
 
 
-def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime) -> list[tuple[int, str]]:
-    """Chain and store `entries` in order inside the caller's (writing) transaction."""
+def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime, ids: Any = None) -> list[tuple[int, str]]:
+    """Chain and store `entries` in order inside the caller's (writing) transaction. ID numbers
+    are masked and secrets redacted first (`ids`: the gateway's IdProtector, which also adds
+    their keyed hashes; without it they are masked only)."""
     if not entries:
         return []
+    ids = ids or idmask.MASK_ONLY
     head = _lock_head(conn)
     seq, prev = head.head_seq, head.head_hash
     rows, out = [], []
     for e in entries:
         seq += 1
+        subject, subject_hash, detail = ids.protect(e.subject, e.detail or {})
         values = {
             "seq": seq, "at": e.at or now, "actor": e.actor, "organisation": e.organisation, "sector": e.sector,
-            "action": e.action, "purpose": e.purpose, "subject": e.subject, "outcome": e.outcome,
-            "status": e.status, "request_id": e.request_id, "detail": e.detail or {}, "prev_hash": prev,
+            "action": e.action, "purpose": e.purpose, "subject": subject, "outcome": e.outcome,
+            "status": e.status, "request_id": e.request_id, "detail": detail, "prev_hash": prev,
+            "subject_hash": subject_hash,
         }
         values["entry_hash"] = prev = entry_hash(values)
         rows.append(values)
@@ -109,10 +117,14 @@ def append(conn: Connection, entries: Sequence[AuditEntry], now: dt.datetime) ->
     return out
 
 
-def record(db: Any, entry: AuditEntry, now: dt.datetime) -> int:
-    """Append one entry in its own transaction (CLI and operator actions)."""
+def record(db: Any, entry: AuditEntry, now: dt.datetime, checkpoints: Any = None, ids: Any = None) -> int:
+    """Append one entry in its own transaction (CLI and operator actions); a signed checkpoint
+    follows when one is due."""
     with db.write() as conn:
-        return append(conn, [entry], now)[0][0]
+        seq, head_hash = append(conn, [entry], now, ids)[0]
+    if checkpoints is not None:
+        checkpoints.after_append(seq, head_hash, now)
+    return seq
 
 
 # --- verification --------------------------------------------------------------------------
@@ -121,7 +133,7 @@ def record(db: Any, entry: AuditEntry, now: dt.datetime) -> int:
 @dataclass(frozen=True)
 class Break:
     seq: int
-    kind: str  # edited | deleted | reordered | head
+    kind: str  # edited | deleted | reordered | head; with checkpoints also truncated | rewritten | prefix-deleted | wiped | checkpoint-forged
     message: str
 
 
@@ -131,6 +143,7 @@ class Verification:
     first_seq: int | None = None
     last_seq: int | None = None
     breaks: list[Break] = field(default_factory=list)
+    checkpoints: int | None = None  # signed head checkpoints compared (None: not asked)
 
     @property
     def ok(self) -> bool:
@@ -138,7 +151,7 @@ class Verification:
 
 
 def _row_values(row: Any) -> dict[str, Any]:
-    return {k: getattr(row, k) for k in (*HASHED_FIELDS, "entry_hash")}
+    return {k: getattr(row, k) for k in (*HASHED_FIELDS, "subject_hash", "entry_hash")}
 
 
 def verify(conn: Connection, *, page: int = 5000, max_breaks: int = 100) -> Verification:
@@ -180,26 +193,65 @@ def verify(conn: Connection, *, page: int = 5000, max_breaks: int = 100) -> Veri
     return result
 
 
+def head(conn: Connection) -> tuple[int, str]:
+    """The committed chain head (seq, hash)."""
+    row = conn.execute(select(audit_chain.c.head_seq, audit_chain.c.head_hash).where(audit_chain.c.id == 1)).first()
+    return (row.head_seq, row.head_hash) if row else (0, GENESIS)
+
+
+def chain_facts(conn: Connection) -> Any:
+    """What the checkpoints are compared with (gateway.access.checkpoints.ChainFacts)."""
+    from gateway.access.checkpoints import ChainFacts
+
+    row = conn.execute(select(audit_chain).where(audit_chain.c.id == 1)).first()
+    low = conn.execute(select(func.min(audit_log.c.seq))).scalar()
+    high = conn.execute(select(func.max(audit_log.c.seq))).scalar()
+
+    def hashes(seqs: list[int]) -> dict[int, str]:
+        wanted, found = sorted(set(seqs)), {}
+        for i in range(0, len(wanted), 500):
+            q = select(audit_log.c.seq, audit_log.c.entry_hash).where(audit_log.c.seq.in_(wanted[i:i + 500]))
+            found.update({r.seq: r.entry_hash for r in conn.execute(q)})
+        return found
+
+    return ChainFacts(row.pruned_through_seq if row else 0, row.pruned_hash if row else GENESIS, low, high, hashes)
+
+
+def verify_with_checkpoints(conn: Connection, checkpoint_file: Any, certificates: dict[str, Any]) -> Verification:
+    """The chain, and the database against the signed checkpoints outside it (checkpoints.py)."""
+    from gateway.access import checkpoints
+
+    result = verify(conn)
+    lines, unreadable = checkpoints.read_lines(checkpoint_file)
+    for f in checkpoints.verify(chain_facts(conn), lines, certificates, unreadable=unreadable):
+        result.breaks.append(Break(f.seq, f.kind, f.message))
+    result.checkpoints = sum(1 for ln in lines if ln.get("kind") == "head")
+    return result
+
+
 # --- retention -----------------------------------------------------------------------------
 
 
-def prune(conn: Connection, before: dt.datetime, now: dt.datetime) -> int:
-    """Delete the oldest entries up to the last one before `before`; keep a checkpoint."""
+def prune(conn: Connection, before: dt.datetime, now: dt.datetime, checkpoints: Any = None) -> int:
+    """Delete the oldest entries up to the last one before `before`; keep a checkpoint (and,
+    with `checkpoints`, sign the mark in the file outside the database before it commits)."""
     head = _lock_head(conn)
     last = conn.execute(select(func.max(audit_log.c.seq)).where(audit_log.c.at < before)).scalar()
     if last is None or last <= head.pruned_through_seq:
         return 0
     last_hash = conn.execute(select(audit_log.c.entry_hash).where(audit_log.c.seq == last)).scalar_one()
+    if checkpoints is not None:
+        checkpoints.prune_intent(last, last_hash, now)
     removed = conn.execute(delete(audit_log).where(audit_log.c.seq <= last)).rowcount
     conn.execute(update(audit_chain).where(audit_chain.c.id == 1).values(
         pruned_through_seq=last, pruned_hash=last_hash, pruned_at=now))
     return removed
 
 
-def prune_expired(db: Any, now: dt.datetime, retention_days: int) -> int:
+def prune_expired(db: Any, now: dt.datetime, retention_days: int, checkpoints: Any = None) -> int:
     """The retention job: prune entries older than `retention_days`."""
     with db.write() as conn:
-        return prune(conn, now - dt.timedelta(days=retention_days), now)
+        return prune(conn, now - dt.timedelta(days=retention_days), now, checkpoints)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -207,9 +259,13 @@ def prune_expired(db: Any, now: dt.datetime, retention_days: int) -> int:
 
 def query(conn: Connection, *, actor: str | None = None, organisation: str | None = None,
           subject: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-          after: int | None = None, limit: int = 100) -> list[Any]:
-    """Entries, oldest first, filtered; page with `after` (a seq)."""
+          after: int | None = None, limit: int = 100, ids: Any = None) -> list[Any]:
+    """Entries, oldest first, filtered; page with `after` (a seq). A full ID number as `subject`
+    is matched by its keyed hash (`ids`: the gateway's IdProtector)."""
     q = select(audit_log).order_by(audit_log.c.seq).limit(limit)
+    wanted_hash = ids.search_hash(subject) if ids is not None and subject else None
+    if wanted_hash:
+        q, subject = q.where(audit_log.c.subject_hash == wanted_hash), None
     for column, value in ((audit_log.c.actor, actor), (audit_log.c.organisation, organisation),
                           (audit_log.c.subject, subject)):
         if value:

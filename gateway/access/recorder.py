@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from gateway.access import audit
+from gateway.access import audit, idmask
 from gateway.access.authn import access_state
 from gateway.api.problems import PROBLEM, problem_bytes
 from gateway.errors import GatewayError
@@ -72,10 +72,22 @@ class AuditWriter:
             for (_, fut), (seq, _) in zip(group, seqs, strict=True):
                 if not fut.done():
                     fut.set_result(seq)
+            self._checkpoint(seqs[-1])
+
+    def _checkpoint(self, head: tuple[int, str]) -> None:
+        """A signed checkpoint of the committed head when one is due (every N entries or M
+        minutes; a failure is logged: the entries themselves are stored)."""
+        checkpoints = getattr(self.services, "audit_checkpoints", None)
+        if checkpoints is None:
+            return
+        try:
+            checkpoints.after_append(head[0], head[1], self.services.clock.now())
+        except Exception:  # noqa: BLE001 - the answer does not depend on the checkpoint file
+            log.exception("writing the audit checkpoint for entry %d failed", head[0])
 
     def _store(self, entries: list[audit.AuditEntry]) -> list[tuple[int, str]]:
         with self.services.db.write() as conn:
-            return audit.append(conn, entries, self.services.clock.now())
+            return audit.append(conn, entries, self.services.clock.now(), getattr(self.services, "audit_ids", None))
 
     def _store_now(self, entries: list[audit.AuditEntry]) -> list[tuple[int, str]] | None:
         """SQLite: store the group right here when the write lock is free (no waiting, so the
@@ -86,7 +98,7 @@ class AuditWriter:
             return None
         try:
             with db.write(wait=False) as conn:
-                return audit.append(conn, entries, self.services.clock.now())
+                return audit.append(conn, entries, self.services.clock.now(), getattr(self.services, "audit_ids", None))
         except OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 return None
@@ -137,6 +149,9 @@ def build_entry(scope: dict[str, Any], status: int, slug: str | None = None) -> 
     params = scope.get("path_params") or {}
     subject = note.get("subject") or params.get("uscc")
     detail = {"method": scope.get("method"), "path": scope.get("path"), **(note.get("detail") or {})}
+    query = idmask.query_of(scope)
+    if query:  # redacted like headers when the entry is stored (audit.append → idmask)
+        detail["query"] = query
     if principal is None:
         detail["credential"] = presented
     return audit.AuditEntry(

@@ -9,6 +9,10 @@ test or an embedding passes its own `AccessSettings` to `build(access=...)`.
     GATEWAY_RATE_LIMITS='{"finance": 20}'   # requests/second per partner, by sector
     GATEWAY_RATE_BURST_SECONDS=2            # bucket size = rate x burst seconds
     GATEWAY_KEY_CACHE_SECONDS=5             # how long a process trusts a verified key without asking the database
+    GATEWAY_AUDIT_CHECKPOINT_EVERY=1000     # a signed checkpoint of the audit chain head every N entries …
+    GATEWAY_AUDIT_CHECKPOINT_MINUTES=60     # … or when M minutes have passed since the last one
+    GATEWAY_AUDIT_CHECKPOINT_FILE=/var/lib/gateway/audit-checkpoints.jsonl  # default: beside keys_dir (var/)
+    GATEWAY_AUDIT_ID_SECRET=…               # HMAC key for ID numbers in the audit log (default: a file in keys_dir)
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ class AccessSettings(BaseSettings):
     default_key_days: int = Field(default=365, ge=1, le=3650)
     rotation_overlap_hours: float = Field(default=72.0, ge=0)
     max_eligibility_bidders: int = Field(default=1000, ge=1, le=10000)
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+    audit_checkpoint_minutes: float = Field(default=60.0, gt=0)
+    audit_checkpoint_file: Path | None = Field(default=None, description="append-only, outside the database")
+    audit_id_secret: str | None = Field(default=None, description="HMAC key for ID numbers in the audit log")
 
     @field_validator("trusted_proxies")
     @classmethod

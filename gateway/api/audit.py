@@ -27,17 +27,21 @@ def list_audit(actor: str | None = None, organisation: str | None = None, subjec
         since, until = _when(window.get("from"), "from"), _when(window.get("to"), "to")
     except ValueError as exc:
         raise BadRequest(f"bad time window: {exc}") from None
-    with services().db.read() as conn:
+    svc = services()
+    with svc.db.read() as conn:
         rows = audit.query(conn, actor=actor, organisation=organisation, subject=subject, since=since, until=until,
-                           after=after, limit=limit)
+                           after=after, limit=limit, ids=svc.audit_ids)
     items = audit.entries_for(rows)
     return json_response({"items": items, "next": items[-1]["seq"] if len(items) == limit else None})
 
 
 def verify_audit() -> Any:
-    with services().db.read() as conn:
-        result = audit.verify(conn)
+    svc = services()
+    certificates = {k.key_id: k.certificate for k in svc.keyring}
+    with svc.db.read() as conn:
+        result = audit.verify_with_checkpoints(conn, svc.audit_checkpoints.path, certificates)
     return json_response({
         "ok": result.ok, "checked": result.checked, "first_seq": result.first_seq, "last_seq": result.last_seq,
+        "checkpoints": result.checkpoints,
         "breaks": [{"seq": b.seq, "kind": b.kind, "message": b.message} for b in result.breaks],
     })

@@ -16,6 +16,7 @@ from gateway.access.eligibility import check
 from gateway.access.keys import Principal
 from gateway.access.repository import fetch_report
 from gateway.api.deps import services
+from gateway.api.isolation import minimised
 from gateway.api.problems import json_response
 from gateway.api.subjects import resolve
 from gateway.domain.identifiers import IdentifierError
@@ -91,6 +92,8 @@ async def get_credit(uscc: str, purpose: str | None = None) -> Any:
         raise StandingPending(f"the records of {subject.key} are still being decided; ask again in a moment",
                               headers={"Retry-After": "1"}, subject=subject.key)
     body = credit_view(subject, standing, who, pending=pending)
+    if who.sector == "agency":  # an agency sees its own record ids only
+        body = minimised(body)
     audit["subject"] = subject.key
     audit["detail"] = {"standing": body["standing"], "measures": len(body["measures"]), "version": standing.version}
     return json_response(body)

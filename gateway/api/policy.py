@@ -14,8 +14,9 @@ import datetime as dt
 from typing import Any
 
 from gateway.api.deps import services
+from gateway.api.isolation import minimised, without_foreign_records
 from gateway.api.problems import json_response
-from gateway.api.subjects import subject_or_404
+from gateway.api.subjects import subject_for_caller, subject_or_404
 from gateway.errors import BadRequest
 
 
@@ -32,7 +33,12 @@ def _subject(given: str):  # noqa: ANN202
 
 
 def get_decisions(uscc: str) -> Any:
-    return json_response(services().policy.decisions_for(_subject(uscc).id))
+    with services().db.read() as conn:
+        subject, own = subject_for_caller(conn, uscc)
+    view = services().policy.decisions_for(subject.id)
+    if own is not None:  # an agency: no record id of another agency
+        view = without_foreign_records(view, own)
+    return json_response(view)
 
 
 def _cursor(value: str | None) -> int:
@@ -65,11 +71,11 @@ def list_entries(**query: Any) -> Any:
         region=query.get("region"),
         subject_id=subject_id,
     )
-    return json_response({"items": items, "next_cursor": _next_cursor(last)})
+    return json_response({"items": minimised(items), "next_cursor": _next_cursor(last)})
 
 
 def get_entry(entry_id: str) -> Any:
-    return json_response(services().policy.entry(entry_id))
+    return json_response(minimised(services().policy.entry(entry_id)))
 
 
 def _date(body: dict, key: str) -> dt.date | None:

@@ -9,6 +9,7 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import services
+from gateway.api.isolation import agency_of_caller
 from gateway.api.problems import json_response
 from gateway.api.views import record_version
 from gateway.errors import GatewayError
@@ -164,6 +165,8 @@ async def post_import(agency: str, kind: str | None = None, lang: str | None = N
 def get_record(record_id: str) -> Any:
     with services().db.read() as conn:
         rows = intake_repo.record_history(conn, record_id)
-    if not rows:
+    agency = agency_of_caller()
+    if not rows or (agency is not None and rows[0].agency_code != agency):
+        # another agency's record is unknown to an agency key (no hint that it exists)
         raise RecordNotFound(f"no record {record_id!r}")
     return json_response({"record_id": record_id, "versions": [record_version(r) for r in rows]})

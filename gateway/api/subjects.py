@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from gateway.api.deps import services
+from gateway.api.isolation import agency_of_caller
 from gateway.api.problems import json_response
 from gateway.api.views import subject_file
 from gateway.domain.identifiers import IdentifierError, parse_key
@@ -54,10 +55,25 @@ def subject_or_404(conn, given: str):  # noqa: ANN001, ANN201
     return subject
 
 
+def subject_for_caller(conn, given: str):  # noqa: ANN001, ANN201
+    """(subject, the agency's own record ids or None): an agency key finds only the subjects
+    it provided records about (404 otherwise, as for an unknown subject)."""
+    subject = subject_or_404(conn, given)
+    agency = agency_of_caller()
+    if agency is None:
+        return subject, None
+    own = intake_repo.agency_record_uids(conn, subject.id, agency)
+    if not own:
+        raise SubjectNotFound(f"no records for {subject.key}", normalized=subject.key)
+    return subject, own
+
+
 def get_subject(uscc: str, history: bool = True) -> Any:
     svc = services()
     with svc.db.read() as conn:
-        subject = subject_or_404(conn, uscc)
+        subject, own = subject_for_caller(conn, uscc)
         identifiers, names = intake_repo.subject_aliases(conn, subject.id)
         rows = intake_repo.subject_records(conn, subject.id, include_history=history)
+    if own is not None:  # an agency: its own records only
+        rows = [r for r in rows if r.uid in own]
     return json_response(subject_file(subject, identifiers, names, rows))

@@ -48,13 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient` is deprecated")
     from pydantic import ValidationError
 
+    from gateway.cli._common import run_audited
     from gateway.config import ConfigError
     from gateway.errors import GatewayError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return run_audited(args)  # operator actions are recorded in the audit log
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 LEVELS = ("national", "provincial", "city", "district")
 
@@ -19,6 +19,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     add.add_argument("--level", required=True, choices=LEVELS)
     add.add_argument("--uscc")
     add_config_option(add)
+    audited(add, "agencies add")
     add.set_defaults(func=_add)
     ls = sub.add_parser("list", help="list agencies")
     add_config_option(ls)

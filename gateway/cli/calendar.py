@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from gateway.cli import EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 _SOURCES = {
     "notice": "the official notice loaded as data",
@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load = sub.add_parser("load", help="load (or replace) a year's official holiday notice from a YAML file")
     load.add_argument("file", type=Path)
     add_config_option(load)
+    audited(load, "calendar load")
     load.set_defaults(func=_load)
 
 

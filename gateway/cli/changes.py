@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -26,9 +26,11 @@ def register(subparsers) -> None:  # noqa: ANN001
     rt.add_argument("subjects", nargs="*", metavar="USCC")
     rt.add_argument("--all", action="store_true", help="every quarantined subject")
     add_config_option(rt)
+    audited(rt, "changes retry")
     rt.set_defaults(func=_retry)
     dr = sub.add_parser("drain", help="decide every change that is due, in this process, then exit")
     add_config_option(dr)
+    audited(dr, "changes drain")
     dr.set_defaults(func=_drain)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -26,6 +26,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     rq = sub.add_parser("requeue", help="send a dead or rejected delivery again (attempts reset)")
     rq.add_argument("delivery_id", nargs="+")
     add_config_option(rq)
+    audited(rq, "deliveries requeue")
     rq.set_defaults(func=_requeue)
 
 

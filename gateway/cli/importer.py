@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -20,6 +20,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="the report's language (default zh)")
     parser.add_argument("--chunk", type=int, default=2000, help="records per transaction")
     add_config_option(parser)
+    audited(parser, "import")
     parser.set_defaults(func=_import)
 
 

@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, os_actor, services_from
+from gateway.cli._common import add_config_option, audited, services_from, step_actor
 
 ACTIONS = ("notify", "confirm", "drop", "publish", "object", "reject-objection", "correct-listing", "annul-listing",
            "request-removal", "remove", "expire", "revoke", "review", "approve", "refuse", "accept-argument",
@@ -41,11 +41,13 @@ def register(subparsers) -> None:  # noqa: ANN001
     rc.add_argument("--date", type=dt.date.fromisoformat,
                     help="decide the named subjects as of this day (default: today in China; never after today)")
     add_config_option(rc)
+    audited(rc, "policy recompute")
     rc.set_defaults(func=_recompute)
     sw = sub.add_parser("sweep", help="decide the subjects whose next change day has come (expiry, windows), "
                         "report overdue items")
     sw.add_argument("--date", type=dt.date.fromisoformat, help="the day to sweep for (default: today in China)")
     add_config_option(sw)
+    audited(sw, "policy sweep")
     sw.set_defaults(func=_sweep)
 
     entries = subparsers.add_parser("list-entries", help="joint punishment, blacklist and incentive list entries")
@@ -76,8 +78,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     tr.add_argument("--level", help="approve: the level approving (checked against the profile's next level)")
     tr.add_argument("--evidence", help="refuse: the evidence the application did not pass on")
     add_config_option(tr)
+    audited(tr, "list-entries transition")
     tr.set_defaults(func=_transition)
-
 
     repair = subparsers.add_parser("credit-repair", help="credit repair (信用修复) of a penalty's publication")
     rsub = repair.add_subparsers(dest="repair_command", required=True)
@@ -87,6 +89,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     ra.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day the subject applied")
     ra.add_argument("--note")
     add_config_option(ra)
+    audited(ra, "credit-repair apply")
     ra.set_defaults(func=_repair_apply)
     rd = rsub.add_parser("decide", help="approve (the publication is withdrawn everywhere it went) or refuse")
     rd.add_argument("repair_id")
@@ -94,6 +97,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     rd.add_argument("--on", dest="happened_on", type=dt.date.fromisoformat, help="the day it was decided")
     rd.add_argument("--note")
     add_config_option(rd)
+    audited(rd, "credit-repair decide")
     rd.set_defaults(func=_repair_decide)
     rs = rsub.add_parser("show", help="one application")
     rs.add_argument("repair_id")
@@ -112,7 +116,7 @@ def _repair_apply(args: argparse.Namespace) -> int:
         if subject is None:
             print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
             return EXIT_FOUND_PROBLEMS
-        _print(svc.policy.apply_repair(subject.id, args.record_id, os_actor(), args.note, args.happened_on))
+        _print(svc.policy.apply_repair(subject.id, args.record_id, step_actor(args), args.note, args.happened_on))
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS
@@ -123,7 +127,7 @@ def _repair_decide(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
 
     try:
-        _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, os_actor(), args.note,
+        _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, step_actor(args), args.note,
                                                         args.happened_on))
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)
@@ -228,7 +232,7 @@ def _transition(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
 
     try:
-        result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
+        result = services_from(args).policy.transition(args.entry_id, args.action, step_actor(args), args.note, args.fraud,
                                                        args.argument, args.happened_on, args.level, args.evidence)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from gateway.cli import EXIT_OK, EXIT_USAGE
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -21,6 +21,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     push.add_argument("destination", nargs="?", help="one destination (default: every one)")
     push.add_argument("--force", action="store_true", help="do not wait for the batch size or age")
     add_config_option(push)
+    audited(push, "publication push")
     push.set_defaults(func=_push)
     q = sub.add_parser("quarantined", help="items set aside because they cannot be published, with why")
     q.add_argument("--limit", type=int, default=100)
@@ -30,6 +31,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     rt.add_argument("items", nargs="*", metavar="ITEM_ID")
     rt.add_argument("--all", action="store_true")
     add_config_option(rt)
+    audited(rt, "publication retry")
     rt.set_defaults(func=_retry)
 
 

@@ -8,14 +8,14 @@ import argparse
 import json
 
 from gateway.cli import EXIT_OK
-from gateway.cli._common import add_config_option, services_from
+from gateway.cli._common import add_config_option, audited, services_from
 
 
-def _operator() -> object:
+def _operator(args: argparse.Namespace) -> object:
     from gateway.access.keys import SECTOR_SCOPES, Principal
-    from gateway.cli._common import os_actor
+    from gateway.cli._common import actor_of
 
-    return Principal(key_id=os_actor(), kind="development", partner_id=None, organisation=None, name="operator",
+    return Principal(key_id=actor_of(args), kind="development", partner_id=None, organisation=None, name="operator",
                      sector="operator", agency_code=None, scopes=SECTOR_SCOPES["operator"])
 
 
@@ -35,12 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             ("digest", "send every digest list its bulletin of changes now")):
         p = sub.add_parser(name, help=help_text)
         add_config_option(p)
+        audited(p, f"watchlists {name}")
         p.set_defaults(func=_send, kind=name)
 
 
 def _list(args: argparse.Namespace) -> int:
     svc = services_from(args)
-    rows = svc.watchlists.list(_operator())
+    rows = svc.watchlists.list(_operator(args))
     print(f"{'watchlist':<20} {'sector':<10} {'mode':<8} {'subjects':>8}  destination / name")
     for w in rows:
         print(f"{w['id']:<20} {w['sector']:<10} {w['mode']:<8} {w['subjects']:>8}  {w['destination'] or '-'} / {w['name']}")
@@ -49,7 +50,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _changes(args: argparse.Namespace) -> int:
-    page = services_from(args).watchlists.changes(_operator(), args.watchlist, since=args.since, limit=args.limit)
+    page = services_from(args).watchlists.changes(_operator(args), args.watchlist, since=args.since, limit=args.limit)
     for change in page["changes"]:
         print(json.dumps(change, ensure_ascii=False, sort_keys=True))
     print(f"next: {page['next']}" + (" (more)" if page["more"] else ""))

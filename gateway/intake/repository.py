@@ -259,6 +259,23 @@ def subject_records(conn: Connection, subject_id: int, include_history: bool = T
     return list(conn.execute(q))
 
 
+def agency_record_uids(conn: Connection, subject_id: int, agency_code: str) -> set[str]:
+    """Every record id (all versions) the agency provided about the subject (agency isolation)."""
+    q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
+         .where(records.c.subject_id == subject_id, agencies.c.code == agency_code))
+    return set(conn.execute(q).scalars())
+
+
+def agency_owned_uids(conn: Connection, uids: Iterable[str], agency_code: str) -> set[str]:
+    """Which of `uids` are records the agency provided (agency isolation)."""
+    wanted, owned = sorted(set(uids)), set()
+    for i in range(0, len(wanted), 500):
+        q = (select(records.c.uid).join(agencies, agencies.c.id == records.c.agency_id)
+             .where(records.c.uid.in_(wanted[i:i + 500]), agencies.c.code == agency_code))
+        owned.update(conn.execute(q).scalars())
+    return owned
+
+
 def subject_aliases(conn: Connection, subject_id: int) -> tuple[list[Any], list[Any]]:
     ids = list(
         conn.execute(

@@ -70,7 +70,8 @@ audit_log = Table(
     Column("sector", String(16)),
     Column("action", String(120), nullable=False),  # operation id or cli command
     Column("purpose", String(64)),
-    Column("subject", String(80)),
+    Column("subject", String(80)),  # an ID number only masked (idmask)
+    Column("subject_hash", String(64)),  # HMAC of the subject's ID number, for search (migration 0010)
     Column("outcome", String(64), nullable=False),
     Column("status", Integer),
     Column("request_id", String(64)),
@@ -80,6 +81,7 @@ audit_log = Table(
     Index("ix_audit_log_actor_seq", "actor", "seq"),
     Index("ix_audit_log_organisation_seq", "organisation", "seq"),
     Index("ix_audit_log_subject_seq", "subject", "seq"),
+    Index("ix_audit_log_subject_hash_seq", "subject_hash", "seq"),
     Index("ix_audit_log_at", "at"),
 )
 

@@ -172,7 +172,7 @@ def _tabulate(
     first: tuple[int, Sequence[Any]] | None = None  # the first row, until the next says if it is the header
     for number, cells in rows:
         count += 1  # every row read counts, blank or not: the header is the one not counted
-        if count > limits.max_rows + 2:  # the header (one or two rows) is not counted
+        if count > limits.max_rows + 1:  # the header is not counted
             raise limits.too_many_rows()
         if count % CHECK_EVERY == 0:
             check_deadline(number)
@@ -189,6 +189,7 @@ def _tabulate(
             header = two_row_header(first[1], cells)
             layout = Layout(header if header is not None else first[1], number if header is not None else first[0])
             if header is not None:
+                count -= 1  # a two-row header: its second row is not a data row either
                 continue
         record, row_problems = layout.build(number, cells, kind)
         if record is not None:

@@ -111,7 +111,7 @@ async def raw_loop_native(url: str, payloads: list[bytes], concurrency: int) -> 
 
 async def drain(services, registry: DestinationRegistry, count: int) -> float:  # noqa: ANN001
     stop = asyncio.Event()
-    worker = Worker(services, registry=registry, poll_interval=0.01, flush_max=1000)
+    worker = Worker(services.db, services.clock, registry, poll_interval=0.01, flush_max=1000)
     t0 = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))
     while True:

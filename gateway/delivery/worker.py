@@ -9,8 +9,8 @@ One asyncio loop per process:
    for each;
 3. a send task waits for a rate-limit token, pushes through the adapter, verifies a
    synchronous receipt, and queues the result;
-4. the flusher writes queued results in one transaction per batch: attempts, receipts with
-   per-item outcomes, new states, retry times, breaker counts.
+4. the flusher writes queued results in one transaction per batch (`results.apply_results`:
+   attempts, receipts with per-item outcomes, new states, retry times, breaker counts).
 
 Database calls run on one thread beside the loop, so sends continue while a batch commits.
 A database outage (PostgreSQL restarting) is waited out: claims pause, results stay queued
@@ -43,28 +43,18 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gateway.clock import Clock
 from gateway.delivery import breaker, breaker_store, outbox, receipts
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
-from gateway.delivery.outbox import AttemptRecord, Claimed, State
-from gateway.delivery.port import Destination, OutgoingDelivery, PushResult, PushStatus
+from gateway.delivery.outbox import Claimed
+from gateway.delivery.port import Destination, OutgoingDelivery, PushResult
 from gateway.delivery.ratelimit import TokenBucket
+from gateway.delivery.results import LanePolicy, SendResult, apply_results
 from gateway.delivery.retry import RetryPolicy
 from gateway.signing.dsig import ReferenceDigest, reference_digests
-from gateway.signing.receipt import ReceiptInvalid, VerifiedReceipt
+from gateway.signing.receipt import ReceiptInvalid
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
 DB_ERRORS = (OperationalError, DBAPIError, OSError)
-
-
-@dataclass
-class _Result:
-    claimed: Claimed
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    duration_ms: float
-    push: PushResult
-    receipt: VerifiedReceipt | None = None
-    receipt_error: str | None = None
 
 
 @dataclass
@@ -108,7 +98,7 @@ class Worker:
         self.flush_max = flush_max
         self.random = random
         self.lanes: dict[str, _Lane] = {}
-        self._results: list[_Result] = []
+        self._results: list[SendResult] = []
         self._results_ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._digests: dict[str, tuple[ReferenceDigest, ...]] = {}
@@ -254,7 +244,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not kill the worker
             log.exception("adapter %s raised on delivery %s", lane.config.name, claimed.delivery_id)
             push = PushResult.network_error(exc)
-        result = _Result(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
+        result = SendResult(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
         if push.delivered and push.receipt:
             try:
                 digests = self._digests.get(claimed.bulletin_id)
@@ -316,70 +306,9 @@ class Worker:
             await lane.adapter.aclose()
         self._executor.shutdown(wait=True)
 
-    def _apply(self, conn, batch: list[_Result]) -> None:  # noqa: ANN001
-        now = self.now()
-        attempts: list[AttemptRecord] = []
-        settled: list[receipts.SyncReceipt] = []
-        sent: list[str] = []
-        health: dict[str, list[tuple[bool, str | None]]] = {}
-        for r in batch:
-            c, push = r.claimed, r.push
-            lane = self.lanes[c.destination]
-            outcome = push.status
-            error = push.error
-            if push.delivered and r.receipt_error:
-                outcome, error = PushStatus.BAD_RECEIPT, f"bad receipt: {r.receipt_error}"
-            attempts.append(AttemptRecord(c.delivery_id, c.attempt, self.worker_id, r.started_at, r.finished_at,
-                                          str(outcome), push.http_status, error, r.duration_ms))
-            if outcome.counts_against_breaker:
-                health.setdefault(c.destination, []).append((False, error))
-            elif outcome is not PushStatus.BAD_RECEIPT:
-                health.setdefault(c.destination, []).append((True, None))
-            if outcome is PushStatus.DELIVERED:
-                self.counters["sent"] += 1
-                if r.receipt is not None:
-                    settled.append(receipts.SyncReceipt(c.delivery_id, push.receipt, r.receipt))
-                else:
-                    sent.append(c.delivery_id)
-                continue
-            if outcome is PushStatus.BAD_RECEIPT:
-                self.counters["bad_receipts"] += 1
-                receipts.store_receipt(conn, delivery_id=c.delivery_id, data=push.receipt, verified=None,
-                                       channel="sync", now=now, error=r.receipt_error)
-            if outcome is PushStatus.REJECTED:
-                self.counters["rejected"] += 1
-                ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                       state=State.REJECTED, error=error)
-            else:
-                age = (now - c.created_at).total_seconds()
-                wait = lane.retry.get_schedule_in(attempts=c.attempt, age=age, retry_after=push.retry_after)
-                if wait is None:
-                    self.counters["dead"] += 1
-                    reason = lane.retry.give_up_reason(attempts=c.attempt, age=age)
-                    ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                           state=State.DEAD, error=f"{reason}; last error: {error}")
-                else:
-                    self.counters["retried"] += 1
-                    ok = outbox.mark_retry(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                           next_attempt_at=now + dt.timedelta(seconds=wait), error=error)
-            if not ok:
-                self.counters["lost_leases"] += 1
-        if sent:
-            self.counters["lost_leases"] += len(sent) - outbox.mark_sent_many(
-                conn, delivery_ids=sent, worker=self.worker_id, now=now)
-        outbox.record_attempts(conn, attempts)
-        states = receipts.settle_batch(conn, settled, now)
-        self.counters["settled"] += sum(1 for s in states.values() if s)
-        for destination, events in health.items():
-            policy = self.lanes[destination].breaker
-            successes = 0
-            for ok, error in events:
-                if ok:
-                    successes += 1
-                else:
-                    breaker_store.record_failure(conn, destination, now, policy, error)
-            if successes and events[-1][0]:
-                breaker_store.record_success(conn, destination, now)
+    def _apply(self, conn, batch: list[SendResult]) -> None:  # noqa: ANN001
+        policies = {name: LanePolicy(lane.retry, lane.breaker) for name, lane in self.lanes.items()}
+        apply_results(conn, batch, worker=self.worker_id, now=self.now(), policies=policies, counters=self.counters)
 
     # --- shutdown ---------------------------------------------------------------------
 

@@ -47,7 +47,13 @@ def _kill_run(db, keys_dir, tmp_path, server, count, kills, seed):
     log = tmp_path / "workers.log"
     for k in range(kills):
         proc = start_worker(env, log, f"doomed-{k}")
-        time.sleep(rng.uniform(0.8, 2.5))  # start-up is ~0.7 s: kills land before, during and between sends
+        # kill once it is sending (not after a fixed time: on a loaded machine start-up alone can
+        # outlast it, and a kill before the first claim proves nothing), a little later each time
+        if not _wait_for_new_arrivals(server, timeout=60):
+            proc.kill()
+            proc.wait()
+            break
+        time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     final = start_worker(env, log, "survivor")
@@ -61,6 +67,18 @@ def _kill_run(db, keys_dir, tmp_path, server, count, kills, seed):
     assert figures["lease_expired"] >= 1, figures
     assert figures["applies"] == count <= figures["arrivals"], figures
     return figures
+
+
+def _wait_for_new_arrivals(server, timeout: float) -> bool:
+    """Wait until the destination's record file grows (a worker is sending)."""
+    path = server.record_file
+    size = path.stat().st_size if path.exists() else 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size > size:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 @pytest.mark.slow

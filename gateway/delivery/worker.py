@@ -66,7 +66,8 @@ class _Lane:
     bucket: TokenBucket
     retry: RetryPolicy
     breaker: breaker.BreakerPolicy
-    inflight: dict[str, asyncio.Task] = field(default_factory=dict)
+    inflight: dict[str, asyncio.Task] = field(default_factory=dict)  # claimed, result not yet recorded
+    sending: int = 0  # sends in progress (a finished send frees its slot before its result is recorded)
     probing: bool = False
 
 
@@ -158,7 +159,7 @@ class Worker:
     def _idle_wait(self) -> float:
         waits = [self.poll_interval]
         for lane in self.lanes.values():
-            if len(lane.inflight) < lane.config.concurrency and lane.bucket.available < 1:
+            if lane.sending < lane.config.concurrency and lane.bucket.available < 1:
                 waits.append(lane.bucket.wait_time())
         return max(0.001, min(waits))
 
@@ -176,16 +177,13 @@ class Worker:
         if mono - self._last_reap >= self.reap_interval:
             self._last_reap = mono
             await self.reap()
+        ready = [(name, self._lane(name)) for name in self.registry.names() if _wants_claim(self._lane(name))]
+        if not ready:
+            return False
         states = await self._db(self._read(breaker_store.load_all))
         claimed_any = False
-        for name in self.registry.names():
-            lane = self._lane(name)
-            free = lane.config.concurrency - len(lane.inflight)
-            if free <= 0:
-                continue
-            # claim in bunches: a few free slots are refilled once more have freed up
-            if lane.inflight and free < max(1, lane.config.concurrency // 4):
-                continue
+        for name, lane in ready:
+            free = lane.config.concurrency - lane.sending
             now = self.now()
             admission = breaker.admission(states.get(name, breaker.BreakerState()), now)
             if admission is breaker.Admission.NONE:
@@ -209,6 +207,7 @@ class Worker:
             for claimed, signed in batch:
                 task = asyncio.create_task(self._send(lane, claimed, signed))
                 lane.inflight[claimed.delivery_id] = task
+                lane.sending += 1
         return claimed_any
 
     def _read(self, fn: Callable[..., Any]) -> Callable[[], Any]:
@@ -228,6 +227,13 @@ class Worker:
     # --- one send ---------------------------------------------------------------------
 
     async def _send(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
+        try:
+            await self._push_and_check(lane, claimed, signed)
+        finally:
+            lane.sending -= 1
+            self._wake.set()  # a slot is free: claim more while the result waits for its batch
+
+    async def _push_and_check(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
         await lane.bucket.acquire()
         started = self.now()
         t0 = time.perf_counter()
@@ -338,6 +344,12 @@ class Worker:
     async def _drain_results(self) -> None:
         while self._results:
             await asyncio.sleep(0.01)
+
+
+def _wants_claim(lane: _Lane) -> bool:
+    """A free slot, and claims in bunches: a few free slots are refilled once more have freed up."""
+    free = lane.config.concurrency - lane.sending
+    return free > 0 and not (lane.sending and free < max(1, lane.config.concurrency // 4))
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

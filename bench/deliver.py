@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/deliver.py [--count 3000] [--concurrency 64] [--repeat 3] [--pg URL]
         [--databases sqlite,postgresql] [--modes receipt,ack] [--transport aiohttp-native|aiohttp|httpx]
-        [--transports]
+        [--transports] [--profile]
 
 One run starts the recording loopback destination (a real HTTP server in its own process,
 `adapters.local.recorder`), signs `count` one-item bulletins (not timed: signing
@@ -22,7 +22,9 @@ back to back in one run (`--repeat` pairs, then the median ratio and its range: 
 is shared, compare within a run), and the CPU each side spent per request: the bench process
 (raw client, or the whole worker: event loop + database thread) and the destination process
 (read from /proc). Targets: ratio >= 0.8 and >= 1,000 deliveries/s with one-item bulletins.
-`--transports` first compares httpx's own pool with the aiohttp transports.
+`--transports` first compares httpx's own pool with the aiohttp transports; `--profile`
+runs the worker under cProfile (event loop and database thread) and prints the share of its
+time each stage took (verify receipt, bulletin digests, HTTP push, record results, claim…).
 """
 
 from __future__ import annotations
@@ -115,9 +117,43 @@ async def raw_loop_native(url: str, payloads: list[bytes], concurrency: int) -> 
         return len(payloads) / (time.perf_counter() - t0)
 
 
-async def drain(services, registry: DestinationRegistry, count: int) -> float:  # noqa: ANN001
+STAGES = {  # (file, function) whose cumulative time is one stage of a delivery in the worker
+    "verify receipt": ("delivery/receipts.py", "verify_for_delivery"),
+    "bulletin digests": ("signing/dsig.py", "reference_digests"),
+    "HTTP push": ("local/recorder.py", "_push_native"),
+    "record results (db thread)": ("delivery/results.py", "apply_results"),
+    "claim (db thread)": ("delivery/worker.py", "_claim"),
+    "reap (db thread)": ("delivery/outbox.py", "reap_expired_leases"),
+    "breaker read (db thread)": ("delivery/breaker_store.py", "load_all"),
+}
+
+
+def print_profile(profiles: list, count: int) -> None:
+    """Where the worker's time went: cProfile of the event loop and of the database thread."""
+    import pstats
+
+    stats = pstats.Stats(profiles[0])
+    for extra in profiles[1:]:
+        stats.add(extra)
+    idle = ("<method 'poll' of 'select.epoll' objects>", "<method 'acquire' of '_thread.lock' objects>")
+    total = sum(v[2] for (_, _, func), v in stats.stats.items() if func not in idle)  # busy time, not waits
+    print(f"  profile of the worker (cProfile: its overhead inflates every figure, compare shares): "
+          f"{total / count * 1000:.2f} ms/delivery busy")
+    for stage, (suffix, name) in STAGES.items():
+        ct = sum(v[3] for (file, _, func), v in stats.stats.items() if func == name and file.endswith(suffix))
+        print(f"    {stage:28s} {ct / total:6.1%}")
+
+
+async def drain(services, registry: DestinationRegistry, count: int, profile: bool = False) -> float:  # noqa: ANN001
+    import cProfile
+
     stop = asyncio.Event()
     worker = Worker(services.db, services.clock, registry, poll_interval=0.01, flush_max=1000)
+    loop = asyncio.get_running_loop()
+    profiles = [cProfile.Profile(), cProfile.Profile()] if profile else []
+    if profile:  # one profiler per thread: the event loop's and the worker's database thread
+        await loop.run_in_executor(worker._executor, profiles[1].enable)
+        profiles[0].enable()
     t0 = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))
     while True:
@@ -133,6 +169,10 @@ async def drain(services, registry: DestinationRegistry, count: int) -> float:  
         if done >= count:
             break
     elapsed = time.perf_counter() - t0
+    if profile:
+        profiles[0].disable()
+        await loop.run_in_executor(worker._executor, profiles[1].disable)
+        print_profile(profiles, count)
     stop.set()
     await task
     bad = {k: v for k, v in counts.items() if k not in ("acknowledged", "awaiting_receipt")}
@@ -198,7 +238,7 @@ def run_one(args, server, keys_dir: Path, db_name: str, mode: str, url: str) -> 
     with CpuMeter(server.proc.pid) as raw_cpu:
         raw = asyncio.run(raw_loop(server.url, [d for _, d, _ in signed], args.concurrency, args.transport))
     with CpuMeter(server.proc.pid) as outbox_cpu:
-        durable = asyncio.run(drain(services, registry, args.count))
+        durable = asyncio.run(drain(services, registry, args.count, args.profile))
     client_ms, dest_raw_ms = raw_cpu.per_request_ms(args.count)
     worker_ms, dest_ms = outbox_cpu.per_request_ms(args.count)
     print(f"{db_name:10s} {mode:7s} raw {raw:7.0f}/s   outbox {durable:7.0f} deliveries/s "
@@ -218,6 +258,8 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=1, help="raw/outbox pairs per database and mode")
     parser.add_argument("--transports", action="store_true", help="first compare the client transports")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the worker (cProfile) and print where its time goes (slows the outbox side)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "delivery"))

@@ -231,7 +231,8 @@ class Worker:
             await self._push_and_check(lane, claimed, signed)
         finally:
             lane.sending -= 1
-            self._wake.set()  # a slot is free: claim more while the result waits for its batch
+            if _wants_claim(lane):  # enough slots are free: claim more while the result waits for its batch
+                self._wake.set()
 
     async def _push_and_check(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
         await lane.bucket.acquire()

@@ -8,7 +8,8 @@ One asyncio loop per process:
    one probe): claim due deliveries in ONE statement (with a lease) and start a send task
    for each;
 3. a send task waits for a rate-limit token, pushes through the adapter, verifies a
-   synchronous receipt, and queues the result;
+   synchronous receipt, and queues the result (its concurrency slot is free from then on;
+   the delivery stays leased by this worker until the result is recorded);
 4. the flusher writes queued results in one transaction per batch (`results.apply_results`:
    attempts, receipts with per-item outcomes, new states, retry times, breaker counts).
 

@@ -17,7 +17,7 @@ FULL = [
     ["intake.py", "--records", "20000"],
     ["decide.py", "--subjects", "100000"],
     ["sign.py"],
-    ["deliver.py", "--count", "3000"],
+    ["deliver.py", "--count", "3000", "--repeat", "3"],
     ["query.py", "--subjects", "1000000"],
     ["pipeline.py", "--rows", "100000"],
     ["scale.py", "--large", "10000000"],  # PostgreSQL only; loading 10,000,000 subjects is most of the time

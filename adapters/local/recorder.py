@@ -1,19 +1,24 @@
 """The recording loopback destination (tests, the bench, the default `local` destination).
 
-It behaves like a well-mannered platform: it takes a signed bulletin, applies it ONCE per
-`X-Delivery-Id` (a re-sent delivery gets the same receipt back and changes nothing), and
-answers with a signed receipt echoing the bulletin's reference digests. Every request is
-appended to a JSON-lines file (flushed per line), so a killed gateway worker cannot touch
-the record of what arrived:
+By default it behaves like a well-mannered platform: it takes a signed bulletin, applies it
+ONCE per `X-Delivery-Id` (a re-sent delivery gets the same receipt back and changes nothing),
+and answers with a signed receipt echoing the bulletin's reference digests. With
+`dedupe: false` (the kill -9 proof) it does not de-duplicate: every arrival is applied and
+answered with a receipt of its own (receipt id `r-<delivery id>-<arrival number>`), so
+whether the gateway applied a delivery once is for the gateway to prove, not for the
+destination to hide. Every request is appended to a JSON-lines file (flushed per line), so a
+killed gateway worker cannot touch the record of what arrived:
 
-    {"t": 1717.2, "delivery_id": "…", "bulletin_id": "…", "attempt": 1, "items": ["i-1"],
-     "applied": true, "overlap": false, "status": 200}
+    {"t": 1717.2, "t_end": 1717.21, "delivery_id": "…", "bulletin_id": "…", "attempt": 1,
+     "digest": "<sha256 of the body>", "items": ["i-1"], "receipt_id": "r-…", "applied": true,
+     "overlap": false, "status": 200}
 
-`overlap` is true when the same delivery id was already being handled (two workers sending
-one delivery at the same time: what the lease must prevent). `applied` is true exactly once
-per delivery id (effect-once). Operators of a test switch its behaviour at
-`POST /_admin/mode` (down with a status and Retry-After, per-request delay, items to reject,
-asynchronous receipts).
+`t`/`t_end` bracket the handling of the request (two arrivals of one delivery whose
+intervals intersect were in flight at the same time: what the lease must prevent);
+`overlap` says the same from the recorder's own bookkeeping. `applied` is true when this
+arrival changed the destination's state (with de-duplication: exactly once per delivery id).
+Operators of a test switch its behaviour at `POST /_admin/mode` (down with a status and
+Retry-After, per-request delay, items to reject, asynchronous receipts, de-duplication).
 
 Run as a server:  python -m adapters.local --port 0 --record-file F --keys-dir D
 As an adapter:    `adapter: adapters.local:factory` with `options.url` (HTTP to such a server)
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import threading
@@ -58,6 +64,7 @@ class Mode:
     reject_items: set[str] = field(default_factory=set)  # item ids to reject (code "E_INVALID")
     sync_receipts: bool = True  # False: answer 202 and keep the receipt for query_receipt
     bad_signature: bool = False  # sign receipts with a key the gateway does not trust
+    dedupe: bool = True  # False: apply and answer every arrival afresh (nothing hides a double send)
 
 
 class Recorder:
@@ -75,6 +82,7 @@ class Recorder:
         self.mode = Mode()
         self.receipts: dict[str, bytes] = {}
         self.inflight: dict[str, int] = {}
+        self.arrivals: dict[str, int] = {}  # delivery id -> arrivals handled
         self.stats = {"requests": 0, "applied": 0, "duplicates": 0, "refused": 0, "overlaps": 0}
 
     def _write(self, entry: dict[str, Any]) -> None:
@@ -92,8 +100,8 @@ class Recorder:
         mode = self.mode
         if mode.status is not None:
             self.stats["refused"] += 1
-            self._write({"t": now, "delivery_id": delivery_id, "bulletin_id": bulletin_id, "attempt": attempt,
-                         "items": [], "applied": False, "overlap": False, "status": mode.status})
+            self._write({"t": now, "t_end": now, "delivery_id": delivery_id, "bulletin_id": bulletin_id,
+                         "attempt": attempt, "items": [], "applied": False, "overlap": False, "status": mode.status})
             headers = {"Retry-After": str(mode.retry_after)} if mode.retry_after is not None else {}
             return mode.status, headers, b"refused by test mode"
         if not delivery_id:
@@ -110,19 +118,22 @@ class Recorder:
         if overlap:
             self.stats["overlaps"] += 1
         self.inflight[delivery_id] = self.inflight.get(delivery_id, 0) + 1
+        arrival = self.arrivals[delivery_id] = self.arrivals.get(delivery_id, 0) + 1
         try:
             if mode.delay:
                 await asyncio.sleep(mode.delay)
-            receipt = self.receipts.get(delivery_id)
+            receipt = self.receipts.get(delivery_id) if mode.dedupe else None
             applied = receipt is None
+            receipt_id = f"r-{delivery_id}" if mode.dedupe else f"r-{delivery_id}-{arrival}"
             if applied:
-                receipt = self._receipt(digests, bulletin_id, delivery_id, items, mode)
+                receipt = self._receipt(digests, bulletin_id, delivery_id, items, mode, receipt_id)
                 self.receipts[delivery_id] = receipt
                 self.stats["applied"] += 1
             else:
                 self.stats["duplicates"] += 1
-            self._write({"t": now, "delivery_id": delivery_id, "bulletin_id": bulletin_id, "attempt": attempt,
-                         "items": items, "applied": applied, "overlap": overlap, "status": 200})
+            self._write({"t": now, "t_end": time.time(), "delivery_id": delivery_id, "bulletin_id": bulletin_id,
+                         "attempt": attempt, "digest": hashlib.sha256(body).hexdigest(), "items": items,
+                         "receipt_id": receipt_id, "applied": applied, "overlap": overlap, "status": 200})
         finally:
             left = self.inflight.pop(delivery_id) - 1
             if left:
@@ -131,7 +142,8 @@ class Recorder:
             return 202, {}, b""
         return 200, {"Content-Type": "application/xml"}, receipt
 
-    def _receipt(self, digests, bulletin_id: str, delivery_id: str, items: list[str], mode: Mode) -> bytes:  # noqa: ANN001
+    def _receipt(self, digests, bulletin_id: str, delivery_id: str, items: list[str], mode: Mode,  # noqa: ANN001
+                 receipt_id: str) -> bytes:
         from gateway.signing.receipt import ItemOutcome, build_receipt
 
         outcomes = [
@@ -141,7 +153,7 @@ class Recorder:
         ]
         key = self.untrusted_key if (mode.bad_signature and self.untrusted_key) else self.key
         return build_receipt(digests, outcomes, key=key, delivery_id=delivery_id, receiver=self.receiver,
-                             bulletin_id=bulletin_id, receipt_id=f"r-{delivery_id}")
+                             bulletin_id=bulletin_id, receipt_id=receipt_id)
 
     def receipt_for(self, delivery_id: str) -> bytes | None:
         return self.receipts.get(delivery_id)

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries, delivery_attempts
 from gateway.store.sql import chunks
@@ -288,23 +288,42 @@ def mark_sent_many(conn: Connection, *, delivery_ids: Sequence[str], worker: str
 
 
 def mark_retry(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime, next_attempt_at: dt.datetime,
-               error: str | None, bad_receipt: bool = False) -> bool:
-    d = deliveries.c
-    values = {"state": State.RETRY_WAIT, "lease_owner": None, "lease_expires_at": None,
-              "next_attempt_at": next_attempt_at, "updated_at": now, "last_error": error}
-    if bad_receipt:
-        values["bad_receipts"] = d.bad_receipts + 1
-    return conn.execute(update(deliveries).where(_leased(delivery_id, worker)).values(**values)).rowcount == 1
+               error: str | None) -> bool:
+    return mark_retry_many(conn, worker=worker, now=now, entries=[(delivery_id, next_attempt_at, error)]) == 1
+
+
+def mark_retry_many(conn: Connection, *, worker: str, now: dt.datetime,
+                    entries: Sequence[tuple[str, dt.datetime, str | None]]) -> int:
+    """(delivery id, next attempt at, error) → `retry_wait`, in one executemany; returns how
+    many were still leased by `worker`."""
+    if not entries:
+        return 0
+    stmt = update(deliveries).where(_leased_many(worker)).values(
+        state=State.RETRY_WAIT, lease_owner=None, lease_expires_at=None, next_attempt_at=bindparam("b_next"),
+        updated_at=now, last_error=bindparam("b_error"))
+    return conn.execute(stmt, [{"b_id": i, "b_next": t, "b_error": e} for i, t, e in entries]).rowcount
 
 
 def mark_final(conn: Connection, *, delivery_id: str, worker: str, now: dt.datetime, state: str,
-               error: str | None, bad_receipt: bool = False) -> bool:
+               error: str | None) -> bool:
     """rejected (4xx) or dead (the policy gave up)."""
+    return mark_final_many(conn, worker=worker, now=now, state=state, entries=[(delivery_id, error)]) == 1
+
+
+def mark_final_many(conn: Connection, *, worker: str, now: dt.datetime, state: str,
+                    entries: Sequence[tuple[str, str | None]]) -> int:
+    """(delivery id, error) → `state` (rejected or dead), in one executemany; returns how many
+    were still leased by `worker`."""
+    if not entries:
+        return 0
+    stmt = update(deliveries).where(_leased_many(worker)).values(
+        state=state, lease_owner=None, lease_expires_at=None, updated_at=now, last_error=bindparam("b_error"))
+    return conn.execute(stmt, [{"b_id": i, "b_error": e} for i, e in entries]).rowcount
+
+
+def _leased_many(worker: str):  # noqa: ANN202
     d = deliveries.c
-    values = {"state": state, "lease_owner": None, "lease_expires_at": None, "updated_at": now, "last_error": error}
-    if bad_receipt:
-        values["bad_receipts"] = d.bad_receipts + 1
-    return conn.execute(update(deliveries).where(_leased(delivery_id, worker)).values(**values)).rowcount == 1
+    return and_(d.delivery_id == bindparam("b_id"), d.state == State.SENDING, d.lease_owner == worker)
 
 
 def set_receipt_state(conn: Connection, *, delivery_id: str, state: str, now: dt.datetime) -> bool:

@@ -8,9 +8,10 @@ One asyncio loop per process:
    one probe): claim due deliveries in ONE statement (with a lease) and start a send task
    for each;
 3. a send task waits for a rate-limit token, pushes through the adapter, verifies a
-   synchronous receipt, and queues the result;
-4. the flusher writes queued results in one transaction per batch: attempts, receipts with
-   per-item outcomes, new states, retry times, breaker counts.
+   synchronous receipt, and queues the result (its concurrency slot is free from then on;
+   the delivery stays leased by this worker until the result is recorded);
+4. the flusher writes queued results in one transaction per batch (`results.apply_results`:
+   attempts, receipts with per-item outcomes, new states, retry times, breaker counts).
 
 Database calls run on one thread beside the loop, so sends continue while a batch commits.
 A database outage (PostgreSQL restarting) is waited out: claims pause, results stay queued
@@ -43,28 +44,18 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gateway.clock import Clock
 from gateway.delivery import breaker, breaker_store, outbox, receipts
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
-from gateway.delivery.outbox import AttemptRecord, Claimed, State
-from gateway.delivery.port import Destination, OutgoingDelivery, PushResult, PushStatus
+from gateway.delivery.outbox import Claimed
+from gateway.delivery.port import Destination, OutgoingDelivery, PushResult
 from gateway.delivery.ratelimit import TokenBucket
+from gateway.delivery.results import LanePolicy, SendResult, apply_results
 from gateway.delivery.retry import RetryPolicy
 from gateway.signing.dsig import ReferenceDigest, reference_digests
-from gateway.signing.receipt import ReceiptInvalid, VerifiedReceipt
+from gateway.signing.receipt import ReceiptInvalid
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
 DB_ERRORS = (OperationalError, DBAPIError, OSError)
-
-
-@dataclass
-class _Result:
-    claimed: Claimed
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    duration_ms: float
-    push: PushResult
-    receipt: VerifiedReceipt | None = None
-    receipt_error: str | None = None
 
 
 @dataclass
@@ -76,7 +67,8 @@ class _Lane:
     bucket: TokenBucket
     retry: RetryPolicy
     breaker: breaker.BreakerPolicy
-    inflight: dict[str, asyncio.Task] = field(default_factory=dict)
+    inflight: dict[str, asyncio.Task] = field(default_factory=dict)  # claimed, result not yet recorded
+    sending: int = 0  # sends in progress (a finished send frees its slot before its result is recorded)
     probing: bool = False
 
 
@@ -108,7 +100,7 @@ class Worker:
         self.flush_max = flush_max
         self.random = random
         self.lanes: dict[str, _Lane] = {}
-        self._results: list[_Result] = []
+        self._results: list[SendResult] = []
         self._results_ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._digests: dict[str, tuple[ReferenceDigest, ...]] = {}
@@ -168,7 +160,7 @@ class Worker:
     def _idle_wait(self) -> float:
         waits = [self.poll_interval]
         for lane in self.lanes.values():
-            if len(lane.inflight) < lane.config.concurrency and lane.bucket.available < 1:
+            if lane.sending < lane.config.concurrency and lane.bucket.available < 1:
                 waits.append(lane.bucket.wait_time())
         return max(0.001, min(waits))
 
@@ -186,16 +178,13 @@ class Worker:
         if mono - self._last_reap >= self.reap_interval:
             self._last_reap = mono
             await self.reap()
+        ready = [(name, self._lane(name)) for name in self.registry.names() if _wants_claim(self._lane(name))]
+        if not ready:
+            return False
         states = await self._db(self._read(breaker_store.load_all))
         claimed_any = False
-        for name in self.registry.names():
-            lane = self._lane(name)
-            free = lane.config.concurrency - len(lane.inflight)
-            if free <= 0:
-                continue
-            # claim in bunches: a few free slots are refilled once more have freed up
-            if lane.inflight and free < max(1, lane.config.concurrency // 4):
-                continue
+        for name, lane in ready:
+            free = lane.config.concurrency - lane.sending
             now = self.now()
             admission = breaker.admission(states.get(name, breaker.BreakerState()), now)
             if admission is breaker.Admission.NONE:
@@ -219,6 +208,7 @@ class Worker:
             for claimed, signed in batch:
                 task = asyncio.create_task(self._send(lane, claimed, signed))
                 lane.inflight[claimed.delivery_id] = task
+                lane.sending += 1
         return claimed_any
 
     def _read(self, fn: Callable[..., Any]) -> Callable[[], Any]:
@@ -238,6 +228,14 @@ class Worker:
     # --- one send ---------------------------------------------------------------------
 
     async def _send(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
+        try:
+            await self._push_and_check(lane, claimed, signed)
+        finally:
+            lane.sending -= 1
+            if _wants_claim(lane):  # enough slots are free: claim more while the result waits for its batch
+                self._wake.set()
+
+    async def _push_and_check(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
         await lane.bucket.acquire()
         started = self.now()
         t0 = time.perf_counter()
@@ -254,7 +252,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not kill the worker
             log.exception("adapter %s raised on delivery %s", lane.config.name, claimed.delivery_id)
             push = PushResult.network_error(exc)
-        result = _Result(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
+        result = SendResult(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
         if push.delivered and push.receipt:
             try:
                 digests = self._digests.get(claimed.bulletin_id)
@@ -316,70 +314,9 @@ class Worker:
             await lane.adapter.aclose()
         self._executor.shutdown(wait=True)
 
-    def _apply(self, conn, batch: list[_Result]) -> None:  # noqa: ANN001
-        now = self.now()
-        attempts: list[AttemptRecord] = []
-        settled: list[receipts.SyncReceipt] = []
-        sent: list[str] = []
-        health: dict[str, list[tuple[bool, str | None]]] = {}
-        for r in batch:
-            c, push = r.claimed, r.push
-            lane = self.lanes[c.destination]
-            outcome = push.status
-            error = push.error
-            if push.delivered and r.receipt_error:
-                outcome, error = PushStatus.BAD_RECEIPT, f"bad receipt: {r.receipt_error}"
-            attempts.append(AttemptRecord(c.delivery_id, c.attempt, self.worker_id, r.started_at, r.finished_at,
-                                          str(outcome), push.http_status, error, r.duration_ms))
-            if outcome.counts_against_breaker:
-                health.setdefault(c.destination, []).append((False, error))
-            elif outcome is not PushStatus.BAD_RECEIPT:
-                health.setdefault(c.destination, []).append((True, None))
-            if outcome is PushStatus.DELIVERED:
-                self.counters["sent"] += 1
-                if r.receipt is not None:
-                    settled.append(receipts.SyncReceipt(c.delivery_id, push.receipt, r.receipt))
-                else:
-                    sent.append(c.delivery_id)
-                continue
-            if outcome is PushStatus.BAD_RECEIPT:
-                self.counters["bad_receipts"] += 1
-                receipts.store_receipt(conn, delivery_id=c.delivery_id, data=push.receipt, verified=None,
-                                       channel="sync", now=now, error=r.receipt_error)
-            if outcome is PushStatus.REJECTED:
-                self.counters["rejected"] += 1
-                ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                       state=State.REJECTED, error=error)
-            else:
-                age = (now - c.created_at).total_seconds()
-                wait = lane.retry.get_schedule_in(attempts=c.attempt, age=age, retry_after=push.retry_after)
-                if wait is None:
-                    self.counters["dead"] += 1
-                    reason = lane.retry.give_up_reason(attempts=c.attempt, age=age)
-                    ok = outbox.mark_final(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                           state=State.DEAD, error=f"{reason}; last error: {error}")
-                else:
-                    self.counters["retried"] += 1
-                    ok = outbox.mark_retry(conn, delivery_id=c.delivery_id, worker=self.worker_id, now=now,
-                                           next_attempt_at=now + dt.timedelta(seconds=wait), error=error)
-            if not ok:
-                self.counters["lost_leases"] += 1
-        if sent:
-            self.counters["lost_leases"] += len(sent) - outbox.mark_sent_many(
-                conn, delivery_ids=sent, worker=self.worker_id, now=now)
-        outbox.record_attempts(conn, attempts)
-        states = receipts.settle_batch(conn, settled, now)
-        self.counters["settled"] += sum(1 for s in states.values() if s)
-        for destination, events in health.items():
-            policy = self.lanes[destination].breaker
-            successes = 0
-            for ok, error in events:
-                if ok:
-                    successes += 1
-                else:
-                    breaker_store.record_failure(conn, destination, now, policy, error)
-            if successes and events[-1][0]:
-                breaker_store.record_success(conn, destination, now)
+    def _apply(self, conn, batch: list[SendResult]) -> None:  # noqa: ANN001
+        policies = {name: LanePolicy(lane.retry, lane.breaker) for name, lane in self.lanes.items()}
+        apply_results(conn, batch, worker=self.worker_id, now=self.now(), policies=policies, counters=self.counters)
 
     # --- shutdown ---------------------------------------------------------------------
 
@@ -409,6 +346,12 @@ class Worker:
     async def _drain_results(self) -> None:
         while self._results:
             await asyncio.sleep(0.01)
+
+
+def _wants_claim(lane: _Lane) -> bool:
+    """A free slot, and claims in bunches: a few free slots are refilled once more have freed up."""
+    free = lane.config.concurrency - lane.sending
+    return free > 0 and not (lane.sending and free < max(1, lane.config.concurrency // 4))
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

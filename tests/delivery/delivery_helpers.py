@@ -232,3 +232,58 @@ def check_effect_once(db, records: list[dict], delivery_ids: list[str]) -> None:
             assert applied.get(did) == 1, f"{did} acknowledged but never applied at the destination"
         else:
             assert row.last_error, f"{did} dead without a reason"
+
+
+def check_arrivals_and_applies(db, records: list[dict], delivery_ids: list[str]) -> dict[str, int]:
+    """The kill -9 proof against a destination that does NOT de-duplicate.
+
+    Arrivals are what the destination's record file says reached it (every one); applies are
+    the gateway's: receipts that settled a delivery (verified, not a duplicate, not a
+    conflict). Checks that each delivery was applied exactly once, by a receipt the
+    destination issued for one of its arrivals; that arrivals >= applies; that no delivery was
+    ever in flight twice at once (its arrivals' [t, t_end] intervals are disjoint); that every
+    arrival of a delivery carried the same signed bytes (a de-duplicating destination can rely
+    on the delivery id) and a distinct attempt number the gateway accounts for (a recorded
+    attempt, or one its lease expired on). Returns figures for the caller to assert on.
+    """
+    from gateway.delivery import receipts
+
+    ok = [r for r in records if r["status"] == 200]
+    by_delivery: dict[str, list[dict]] = {}
+    for r in ok:
+        by_delivery.setdefault(r["delivery_id"], []).append(r)
+    assert set(by_delivery) <= set(delivery_ids), "the destination received deliveries we never made"
+    assert set(by_delivery) == set(delivery_ids), "a delivery never reached the destination"
+    assert not [r for r in ok if r["overlap"]], "the destination saw one delivery in flight twice at once"
+    for did, arrivals in by_delivery.items():
+        arrivals.sort(key=lambda r: r["t"])
+        for a, b in zip(arrivals, arrivals[1:], strict=False):
+            assert a["t_end"] <= b["t"], f"{did} was in flight twice at once: {a} / {b}"
+        assert len({a["digest"] for a in arrivals}) == 1, f"{did} was re-sent with other bytes"
+        numbers = [a["attempt"] for a in arrivals]
+        assert len(set(numbers)) == len(numbers), f"{did} sent twice under one attempt number: {numbers}"
+    applies: dict[str, int] = {}
+    lease_expired = resent_after_expiry = 0
+    with db.read() as conn:
+        for did in delivery_ids:
+            row = outbox.get_delivery(conn, did)
+            assert row.state == "acknowledged", f"{did} ended {row.state}"
+            issued = {a["receipt_id"] for a in by_delivery[did]}
+            settling = [r for r in receipts.receipts_of(conn, did)
+                        if r.verified and not r.duplicate and r.error is None and not getattr(r, "conflict", False)]
+            applies[did] = len(settling)
+            assert all(r.receipt_id in issued for r in settling), f"{did} settled by a receipt it was never sent"
+            attempts = outbox.attempts_of(conn, did)
+            expired = {a.attempt for a in attempts if a.outcome == "lease_expired"}
+            lease_expired += len(expired)
+            accounted = {a.attempt for a in attempts if a.outcome != "requeued"}
+            sent = {a["attempt"] for a in by_delivery[did]}
+            assert sent <= accounted, f"{did}: attempts {sorted(sent - accounted)} arrived but are unaccounted for"
+            resent_after_expiry += len(sent & expired)
+    twice = {k: v for k, v in applies.items() if v != 1}
+    assert not twice, f"not applied exactly once by the gateway: {list(twice.items())[:5]}"
+    arrivals = sum(len(v) for v in by_delivery.values())
+    assert arrivals >= sum(applies.values())
+    return {"deliveries": len(delivery_ids), "arrivals": arrivals, "applies": sum(applies.values()),
+            "resent": sum(1 for v in by_delivery.values() if len(v) > 1), "lease_expired": lease_expired,
+            "arrived_then_lease_expired": resent_after_expiry}

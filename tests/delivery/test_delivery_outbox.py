@@ -79,6 +79,29 @@ def test_a_lost_lease_cannot_overwrite_what_another_worker_did(db, keys_dir, clo
     assert one(db, did).state == "sending" and one(db, did).lease_owner == "w2"
 
 
+def test_batched_retry_and_final_changes_touch_only_the_deliveries_this_worker_still_leases(db, keys_dir, clock):
+    ids = enqueue_many(db, keys_dir, 4, now=clock.now())
+    now = clock.now()
+    later = now + dt.timedelta(seconds=60)
+    with db.write() as conn:
+        mine = [c.delivery_id for c in outbox.claim(conn, destination="local", worker="w1", limit=3, now=now,
+                                                     lease_seconds=30)]
+        theirs = [c.delivery_id for c in outbox.claim(conn, destination="local", worker="w2", limit=1, now=now,
+                                                       lease_seconds=30)]
+        # one statement for all, the other worker's delivery among them: only w1's change
+        assert outbox.mark_retry_many(conn, worker="w1", now=now, entries=[
+            (mine[0], later, "503 busy"), (mine[1], later, "timeout"), (theirs[0], later, "not mine")]) == 2
+        assert outbox.mark_final_many(conn, worker="w1", now=now, state="dead", entries=[
+            (mine[2], "gave up"), (theirs[0], "not mine"), (mine[0], "no longer leased")]) == 1
+    assert sorted(mine + theirs) == sorted(ids)
+    rows = {did: one(db, did) for did in ids}
+    assert [(rows[d].state, rows[d].last_error) for d in mine] == [
+        ("retry_wait", "503 busy"), ("retry_wait", "timeout"), ("dead", "gave up")]
+    assert rows[mine[0]].next_attempt_at.replace(tzinfo=None) == later.replace(tzinfo=None)
+    assert rows[theirs[0]].state == "sending" and rows[theirs[0]].lease_owner == "w2"
+    assert rows[theirs[0]].last_error is None
+
+
 async def test_a_5xx_waits_per_policy_then_succeeds_with_the_same_delivery_id(services, db, keys_dir, clock):
     (did,) = enqueue_many(db, keys_dir, 1, now=clock.now())
     reg = scripted(keys_dir, "flaky", [PushResult.from_http(503, {}, b"busy"), PushResult.ok(None, 202)],

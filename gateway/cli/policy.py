@@ -6,6 +6,7 @@
     gateway list-entries list [--list blacklist] [--state published] [--region 5107] [--json]
     gateway list-entries show ENTRY_ID
     gateway list-entries transition ENTRY_ID ACTION [--note TEXT] [--argument waived|rejected] [--fraud]
+        [--acting-for AGENCY]
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def register(subparsers) -> None:  # noqa: ANN001
                     help="confirm: the subject waived its argument, or its argument was not accepted")
     tr.add_argument("--note")
     tr.add_argument("--fraud", action="store_true", help="revoking an incentive obtained by fraud")
+    tr.add_argument("--acting-for", metavar="AGENCY",
+                    help="answering an objection: the providing agency you act for (谁提供、谁负责; recorded)")
     add_config_option(tr)
     tr.set_defaults(func=_transition)
 
@@ -140,9 +143,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _transition(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
+    from gateway.policy.provider import Acting
 
     try:
-        result = services_from(args).policy.transition(args.entry_id, args.action, os_actor(), args.note, args.fraud,
+        who = Acting(os_actor(), acting_for=args.acting_for)
+        result = services_from(args).policy.transition(args.entry_id, args.action, who, args.note, args.fraud,
                                                        args.argument)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)

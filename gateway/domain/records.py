@@ -448,6 +448,7 @@ class Record:
     version: int = 1
     status: str = "current"  # current | superseded | withdrawn
     received_at: dt.datetime | None = None
+    sector: str | None = None  # the submitting agency's sector, else the subject's (docs/policy.md §8)
 
     @property
     def model(self) -> _Kind:

@@ -39,6 +39,7 @@ from gateway.policy.outcomes import (
     TransitionResult,
 )
 from gateway.policy.procedure import apply_transition, open_key
+from gateway.policy.provider import Acting, check_acting
 from gateway.policy.sweep import sweep
 from gateway.policy.views import decision_view, entry_view
 from gateway.store.db import Database
@@ -175,18 +176,23 @@ class PolicyService:
             feed.enqueue(conn, [subject_id], now, "application")
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
-    def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
-                   argument: str | None = None) -> TransitionResult:
-        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow."""
+    def transition(self, entry_id: str, action: str, actor: str | Acting, note: str | None = None,
+                   fraud: bool = False, argument: str | None = None) -> TransitionResult:
+        """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow.
+        `actor` is the credential (an operator's), or an `Acting` naming an agency key or the
+        agency an operator acts for (objection answers: 谁提供、谁负责, `gateway.policy.provider`)."""
+        who = actor if isinstance(actor, Acting) else Acting(actor)
         now = self.clock.now()
         with self.db.write() as conn:
             row = repo.get_entry(conn, entry_id, for_update=True)
             if row is None:
                 raise EntryNotFound(f"no list entry {entry_id!r}", entry=entry_id)
             try:
-                done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
+                parsed = parse_action(action)
+                acting_for = check_acting(conn, row, parsed, who)
+                done = apply_transition(conn, row, parsed, actor=who.actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
-                                        note=note, fraud=fraud, argument=argument)
+                                        note=note, fraud=fraud, argument=argument, acting_for=acting_for)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")

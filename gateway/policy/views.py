@@ -22,6 +22,7 @@ def event_view(row: Any) -> dict[str, Any]:
         "action": api_action(row.action),
         "to_state": row.to_state,
         "actor": row.actor,
+        **({"acting_for": row.acting_for} if getattr(row, "acting_for", None) else {}),
         "at": _iso(row.at),
         "note": row.note,
         **({"detail": row.detail} if row.detail else {}),

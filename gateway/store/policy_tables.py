@@ -97,6 +97,7 @@ list_entry_events = Table(
     Column("action", String(32), nullable=False),  # a lifecycle action, or propose | apply | list | window_opened
     Column("to_state", String(24), nullable=False),
     Column("actor", String(128), nullable=False),
+    Column("acting_for", String(64)),  # an operator's step taken for this agency (谁提供、谁负责)
     Column("at", UTCDateTime, nullable=False),
     Column("note", Text),
     Column("detail", JsonDoc),  # fraud flag, instructions followed, dates set

@@ -78,3 +78,24 @@ def test_rule_7_acting_for_is_refused_on_a_step_that_is_not_an_objection_answer(
     [jp] = entries(client, subject=make_uscc(708), list="joint_punishment")
     r = step(client, jp["id"], "notify", acting_for="MY-AJJ")
     assert r.status_code == 403 and r.json()["type"] == FORBIDDEN
+
+
+def test_rule_7_cli_answers_an_objection_only_acting_for_the_providing_agency(client, db, capsys):
+    import json
+
+    from gateway.cli import main
+    from gateway.cli._common import os_actor
+
+    entry = _under_objection(client)
+    url = ["--database-url", db.url]
+    capsys.readouterr()
+    assert main(["list-entries", "transition", entry["id"], "reject-objection", *url]) == 1
+    assert "acting for the providing agency" in capsys.readouterr().err
+    assert main(["list-entries", "transition", entry["id"], "reject-objection", "--acting-for", "FC-AJJ", *url]) == 1
+    capsys.readouterr()
+    assert main(["list-entries", "transition", entry["id"], "reject-objection", "--acting-for", "MY-AJJ",
+                 "--note", "异议不成立", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["entry"]["state"] == "objection_rejected"
+    assert main(["list-entries", "show", entry["id"], *url]) == 0
+    last = json.loads(capsys.readouterr().out)["events"][-1]
+    assert (last["actor"], last["acting_for"]) == (os_actor(), "MY-AJJ")

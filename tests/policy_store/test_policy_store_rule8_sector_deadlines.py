@@ -112,3 +112,18 @@ def test_rule_8_intake_publish_by_follows_the_profile_and_the_stricter_sector_ru
         other = c.post("/v1/records?agency=MY-AJJ", json=penalty("P806", make_uscc(806), decided=DECIDED))
     assert power.json()["publish_by"] == "2025-05-27"  # 5 working days: the sector rule governs
     assert other.json()["publish_by"] == SEVEN  # not the setting's 30
+
+
+def test_rule_8_cli_registers_an_agency_s_sector(client, db, capsys):
+    from gateway.cli import main
+
+    url = ["--database-url", db.url]
+    assert main(["agencies", "add", "WH-JXJ", "武汉市经济和信息化局", "--region", "420100", "--level", "city",
+                 "--sector", "electricity", *url]) == 0
+    capsys.readouterr()
+    assert main(["agencies", "list", *url]) == 0
+    assert "WH-JXJ\tcity\t420100\t武汉市经济和信息化局\telectricity" in capsys.readouterr().out
+    assert client.post("/v1/records?agency=WH-JXJ", json=penalty("P807", make_uscc(807), decided=DECIDED)
+                       ).json()["publish_by"] == SEVEN
+    d = _deadline(client, make_uscc(807))
+    assert [x["key"] for x in d["rules"]] == ["double_publicity", "power_sector_penalty"]

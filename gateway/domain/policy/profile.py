@@ -228,10 +228,17 @@ class IncentivePolicy(Cited):
     conditions: IncentiveConditions
 
 
+class TitleRevocation(Cited):
+    """An accident after the grade was awarded revokes it (a campaign's 撤销称号, `004` §四(二)1)."""
+
+    accidents: AccidentMatch
+
+
 class IntegrityGradePolicy(Cited):
     on_bad_credit: Literal["downgrade", "withdraw", "keep"]
     downgrade_steps: int = Field(1, ge=1, le=2)
     lowest_grade: int = Field(3, ge=1, le=3)  # downgrading below it withdraws the grade
+    revoke_on: TitleRevocation | None = None
 
 
 class StarBand(_Model):

@@ -24,7 +24,7 @@ SQL_MODULES = {
     "gateway/delivery/receipt_store.py", "gateway/delivery/breaker_store.py", "gateway/delivery/reports.py",
     "gateway/access/keys.py", "gateway/access/audit.py", "gateway/access/repository.py",
     "gateway/access/testing.py", "gateway/scheduler/runs.py", "gateway/scheduler/leadership.py",
-    "gateway/calendars/repository.py",
+    "gateway/calendars/repository.py", "gateway/policy/star_repository.py",
 }
 SQL_NAMES = {"select", "insert", "update", "delete", "text", "exists", "func", "union_all"}
 

@@ -80,7 +80,8 @@ def list_entries(**query: Any) -> Any:
 
 
 def get_entry(entry_id: str) -> Any:
-    return json_response(services().policy.entry(entry_id))
+    p = _principal()
+    return json_response(services().policy.entry(entry_id, p.agency_code if p.sector == "agency" else None))
 
 
 def post_transition(entry_id: str, body: dict) -> Any:

@@ -252,6 +252,4 @@ def person_key(id_number: str) -> tuple[str, str]:
     """
     from gateway.domain.identifiers import idcard
 
-    compact = idcard.compact(id_number)
-    digest = hashlib.sha256(("person:" + compact).encode()).hexdigest()[:32]
-    return f"person:{digest}", idcard.mask(compact)
+    return idcard.person_key(id_number), idcard.mask(idcard.compact(id_number))

@@ -363,3 +363,12 @@ def providing_agencies(conn: Connection, row: Any) -> list[str]:
     q = (select(agencies.c.code).join(records, records.c.agency_id == agencies.c.id)
          .where(records.c.uid.in_(uids)).distinct().order_by(agencies.c.code))
     return [r.code for r in conn.execute(q)]
+
+
+def entry_records(conn: Connection, uids: Sequence[str]) -> list[Any]:
+    """The record versions an entry rests on, with their agency's code (`agency_code`)."""
+    if not uids:
+        return []
+    q = (select(records, agencies.c.code.label("agency_code")).join(agencies, agencies.c.id == records.c.agency_id)
+         .where(records.c.uid.in_(list(uids))).order_by(records.c.id))
+    return list(conn.execute(q))

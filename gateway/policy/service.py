@@ -27,6 +27,7 @@ from gateway.clock import Clock, china_today
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.lifecycle import IllegalTransition, parse_action
 from gateway.domain.policy.profile import Profile
+from gateway.domain.standing import responsible_persons
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import (
     ChangeNotDecided,
@@ -41,8 +42,9 @@ from gateway.policy.outcomes import (
 from gateway.policy.procedure import apply_transition, open_key
 from gateway.policy.provider import Acting, check_acting
 from gateway.policy.sweep import sweep
-from gateway.policy.views import decision_view, entry_view
+from gateway.policy.views import decision_view, entry_view, persons_view
 from gateway.store.db import Database
+from gateway.subjects.snapshot import to_record
 
 # decide these subjects' pending changes now (the change-feed consumer's `decide_now`)
 DecideNow = Callable[[Iterable[int], dt.date | None], Any]
@@ -123,12 +125,18 @@ class PolicyService:
 
     # --- list entries --------------------------------------------------------------------
 
-    def entry(self, uid: str) -> dict[str, Any]:
+    def entry(self, uid: str, viewer_agency: str | None = None) -> dict[str, Any]:
+        """The entry with its history and responsible persons (ID numbers in full only to
+        `viewer_agency` when it provided the record naming them)."""
         with self.db.read() as conn:
             row = repo.get_entry(conn, uid)
             if row is None:
                 raise EntryNotFound(f"no list entry {uid!r}", entry=uid)
-            return entry_view(row, repo.entry_events(conn, [row.id])[row.id])
+            view = entry_view(row, repo.entry_events(conn, [row.id])[row.id])
+            recs = [to_record(r, row.subject_key) for r in repo.entry_records(conn, list(row.record_uids or []))]
+        view["responsible_persons"] = persons_view(responsible_persons(recs, frozenset(r.id for r in recs)),
+                                                   viewer_agency)
+        return view
 
     def entries(self, *, after_id: int = 0, limit: int = 100, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
         """A page of entries and the id to continue after (None on the last page)."""

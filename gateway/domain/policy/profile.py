@@ -248,6 +248,14 @@ class StarBand(_Model):
 
 class Rectification(Cited):
     consecutive_starless_years: int = Field(2, ge=1, le=10)
+    # the escalation after the order (`003` §七), in order; each step is an operator's decision
+    steps: tuple[Literal["rectification", "suspension", "closure"], ...] = ("rectification", "suspension", "closure")
+
+
+class StarTracking(Cited):
+    """Units rated with these stars stay under tracking supervision (跟踪监督管理, `003` §七)."""
+
+    stars: tuple[int, ...] = Field(min_length=1)
 
 
 class StarPolicy(Cited):
@@ -255,6 +263,7 @@ class StarPolicy(Cited):
     veto_gives_no_star: bool = True
     no_star_is_key_monitoring: bool = True
     rectification: Rectification
+    tracking: StarTracking | None = None
 
 
 class HighRating(Cited):

@@ -54,6 +54,8 @@ class StarRatingDecision(Output):
     key_monitoring: bool  # the latest year gave no star
     starless_streak: tuple[int, ...]  # consecutive star-less years ending at the latest rated year
     rectification_ordered: bool
+    tracking: bool = False  # the latest year's stars keep the unit under tracking (三星, `003` §七)
+    tracking_reason: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +170,20 @@ def star_ratings(facts: SubjectFacts, profile: Profile) -> StarRatingDecision:
         )
     latest = years[-1] if years else None
     current_streak = tuple(streak)
+    tracking, why = False, None
+    if sp.tracking is not None and latest is not None and latest.stars in sp.tracking.stars:
+        tracking = True
+        why = reason("star_tracking", (latest.record_id,), "ratings.stars.tracking", sp.tracking,
+                     sp.tracking.text_zh or f"{latest.stars} 星，跟踪监督管理",
+                     sp.tracking.text_en or f"{latest.stars} stars: under tracking supervision")
     return StarRatingDecision(
         latest,
         tuple(years),
         bool(latest and latest.key_monitoring),
         current_streak,
         bool(latest and latest.rectification_ordered),
+        tracking,
+        why,
     )
 
 

@@ -5,6 +5,8 @@ the providing agency. Through the API, in both profiles, on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from policy_store_helpers import entries, step
 
@@ -75,3 +77,19 @@ def test_rule_12_a_forged_id_number_is_refused(client):
     body = r.json()
     assert r.status_code == 422 or body.get("outcome") == "rejected", r.text
     assert "responsible_persons.0.id_number" in r.text
+
+
+def test_rule_12_an_xml_import_carries_the_responsible_persons():
+    from gateway.intake.files import parse_file
+
+    fixture = Path(__file__).parents[1] / "intake" / "fixtures" / "records_valid.xml"
+    head = fixture.read_text(encoding="utf-8").split("<record ")[0]
+    xml = head + f"""<record kind="accident" sourceRecordId="SG-1" region="510703">
+    <subject uscc="{UNIT}" name="绵阳市某矿业有限公司"/>
+    <data><occurred_on>2025-05-01</occurred_on><grade>较大</grade><deaths>3</deaths>
+      <responsible_persons><person role="principal" name="王某" idNumber="{LEGAL}"/></responsible_persons>
+    </data></record></records>"""
+    parsed = parse_file(xml.encode(), "records.xml", "application/xml")
+    assert parsed.problems == []
+    [rec] = parsed.records
+    assert rec.record["data"]["responsible_persons"] == [{"role": "principal", "name": "王某", "id_number": LEGAL}]

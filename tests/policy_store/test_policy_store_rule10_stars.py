@@ -22,7 +22,7 @@ def settings(request, db, tmp_path):
 
 
 def _steps(client, unit: str) -> dict:  # noqa: ANN001
-    r = client.get(f"/v1/subjects/{unit}/star-steps")
+    r = client.get(f"/v1/subjects/{unit}/star-procedure")
     assert r.status_code == 200, r.text
     return r.json()
 

@@ -211,10 +211,12 @@ class IntakeService:
         if self.profile is None:
             return prepared
         due = [p for p in prepared if p.action == "publish" and p.publish_by is not None and p.kind is not None]
+        if not due:
+            return prepared
         sectors = repo.subject_sectors(conn, {subject_ids[p.subject_key] for p in due})
         out = []
         for p in prepared:
-            if p in due:
+            if p.action == "publish" and p.publish_by is not None and p.kind is not None:
                 sector = agency.sector or p.sector or sectors.get(subject_ids[p.subject_key])
                 d = publish_by(p.kind.value, p.event_date, self.profile, self.calendar, sector)
                 p = replace(p, publish_by=d.publish_by, publish_by_estimated=d.estimated)

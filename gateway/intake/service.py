@@ -26,7 +26,7 @@ from gateway.changes import feed
 from gateway.clock import Clock
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.profile import Profile
-from gateway.domain.policy.repair import publish_by
+from gateway.domain.policy.repair import publish_by_day
 from gateway.domain.records import FieldProblem
 from gateway.errors import GatewayError
 from gateway.intake import repository as repo
@@ -218,8 +218,8 @@ class IntakeService:
         for p in prepared:
             if p.action == "publish" and p.publish_by is not None and p.kind is not None:
                 sector = agency.sector or p.sector or sectors.get(subject_ids[p.subject_key])
-                d = publish_by(p.kind.value, p.event_date, self.profile, self.calendar, sector)
-                p = replace(p, publish_by=d.publish_by, publish_by_estimated=d.estimated)
+                day, estimated = publish_by_day(p.kind.value, p.event_date, self.profile, self.calendar, sector)
+                p = replace(p, publish_by=day, publish_by_estimated=estimated)
             out.append(p)
         return out
 

@@ -83,6 +83,18 @@ def deadline_rules(kind: str, profile: Profile, sector: str | None = None) -> tu
     return found
 
 
+def publish_by_day(kind: str, decided_on: dt.date, profile: Profile, calendar: WorkingCalendar,
+                   sector: str | None = None) -> tuple[dt.date, bool]:
+    """(day, estimated) of `publish_by` without its reasons (intake: one per record)."""
+    best = None
+    for _, rule in deadline_rules(str(kind), profile, sector):
+        wd = add_working_days(calendar, decided_on, rule.working_days)
+        if best is None or wd.date < best[0]:
+            best = (wd.date, wd.estimated)
+    assert best is not None  # deadline_rules raises when there is none
+    return best
+
+
 def publish_by(
     kind: str,
     decided_on: dt.date,

@@ -194,7 +194,7 @@ def build(
     services = Services(
         settings=settings, access=access, db=db, clock=clock, calendar=calendar, profile=profile,
         destinations=destinations, keys=keys,
-        intake=IntakeService(db, clock, calendar, settings.publication_deadline_working_days),
+        intake=IntakeService(db, clock, calendar, settings.publication_deadline_working_days, profile),
         consumer=consumer, policy=policy, publication=publication,
         rate_limiter=RateLimiter(access.rate_limits, access.rate_burst_seconds),
         watchlists=WatchlistService(db, clock, destinations, settings.watchlist_max_subjects),

@@ -27,6 +27,7 @@ SQL_MODULES = {
     "gateway/calendars/repository.py", "gateway/delivery/refused_store.py", "gateway/watchlists/repository.py",
     "gateway/policy/repairs.py",  # the one owner of repair_applications' SQL (rule 5)
     "gateway/console/repository.py",
+    "gateway/policy/star_repository.py",
 }
 SQL_NAMES = {"select", "insert", "update", "delete", "text", "exists", "func", "union_all"}
 

@@ -78,11 +78,18 @@ def list_view(ls: dict[str, Any], full: bool, reveal: bool) -> dict[str, Any]:
     return out
 
 
-def persons_view(body: dict[str, Any], reveal: bool) -> list[dict[str, Any]]:
-    """Responsible persons named in the records behind a listing (docs/policy.md §1)."""
-    return [{"role": p["role"], "name": p["name"],
-             "id_number": p["id_number"] if reveal else (idcard.mask(p["id_number"]) if p["id_number"] else None),
-             "record_id": p["record_id"]} for p in body.get("persons", ())]
+def persons_view(body: dict[str, Any], principal: Principal) -> list[dict[str, Any]]:
+    """Responsible persons named in the records behind a listing (docs/policy.md §1), one per
+    ID number; the number is masked for everyone but the agency that provided the record
+    (`001` §三(一)6)."""
+    out = []
+    for p in body.get("persons", ()):
+        own = reveals_id_numbers(principal) and p.get("agency") is not None and p.get("agency") == principal.agency_code
+        number = p["id_number"]
+        out.append({"role": p["role"], "roles": list(p.get("roles") or (p["role"],)), "key": p.get("key"),
+                    "name": p["name"], "id_number": number if own else (idcard.mask(number) if number else None),
+                    "record_id": p["record_id"], "record_ids": list(p.get("record_ids") or (p["record_id"],))})
+    return out
 
 
 def ratings_view(body: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +129,6 @@ def credit_view(subject: Any, standing: Any, principal: Principal, *, pending: b
         "lists": [list_view(ls, full, reveal) for ls in body.get("lists", ())],
         "measures": measures_for_sector(body, principal.sector),
         "ratings": ratings_view(body),
-        "persons": persons_view(body, reveal),
+        "persons": persons_view(body, principal),
         "last_change": _iso(subject.changed_at),
     }

@@ -50,6 +50,7 @@ SCOPES: dict[str, str] = {
     "decisions:read": "the policy engine's decisions for a subject",
     "list-entries:read": "list entries and their history",
     "list-entries:write": "act on list entries (operators)",
+    "objections:answer": "answer objections to listings resting on the agency's own records (谁提供、谁负责)",
     "deliveries:read": "deliveries and their attempts",
     "deliveries:write": "requeue deliveries (operators)",
     "rejected-items:read": "items destinations rejected (an agency key: its own)",
@@ -66,7 +67,8 @@ SECTOR_SCOPES: dict[str, frozenset[str]] = {
     **{s: _PARTNER | {"watchlists:read", "watchlists:write"} for s in ("finance", "insurance")},  # 贷后监控
     "platform": frozenset({"credit:read", "agencies:read", "bulletins:read", "receipts:write"}),
     "agency": frozenset({"credit:read", "eligibility:check", "records:write", "records:read", "subjects:read",
-                         "agencies:read", "decisions:read", "list-entries:read", "rejected-items:read"}),
+                         "agencies:read", "decisions:read", "list-entries:read", "rejected-items:read",
+                         "objections:answer"}),
     "operator": frozenset(SCOPES),
 }
 

@@ -10,4 +10,4 @@ from gateway.intake import repository as intake_repo
 def list_agencies() -> dict:
     with services().db.read() as conn:
         rows = intake_repo.list_agencies(conn)
-    return json_response({"items": [{"code": r.code, "name": r.name, "uscc": r.uscc, "region": r.region, "level": r.level} for r in rows]})
+    return json_response({"items": [{"code": r.code, "name": r.name, "uscc": r.uscc, "region": r.region, "level": r.level, "sector": r.sector} for r in rows]})

@@ -18,13 +18,24 @@ from gateway.api.isolation import minimised, without_foreign_records
 from gateway.api.problems import json_response
 from gateway.api.subjects import subject_for_caller, subject_or_404
 from gateway.errors import BadRequest
+from gateway.policy.provider import Acting
+
+
+def _principal():  # noqa: ANN202
+    from connexion.context import context
+
+    return context["token_info"]["principal"]
 
 
 def _actor() -> str:
     """Who acts: the credential that authenticated this request."""
-    from connexion.context import context
+    return f"key:{_principal().key_id}"
 
-    return f"key:{context['token_info']['principal'].key_id}"
+
+def _acting(acting_for: str | None) -> Acting:
+    """The credential, its agency (an agency key) and the agency an operator acts for."""
+    p = _principal()
+    return Acting(f"key:{p.key_id}", p.agency_code, p.is_operator, acting_for)
 
 
 def _subject(given: str):  # noqa: ANN202
@@ -75,7 +86,8 @@ def list_entries(**query: Any) -> Any:
 
 
 def get_entry(entry_id: str) -> Any:
-    return json_response(minimised(services().policy.entry(entry_id)))
+    p = _principal()
+    return json_response(minimised(services().policy.entry(entry_id, p.agency_code if p.sector == "agency" else None)))
 
 
 def _date(body: dict, key: str) -> dt.date | None:
@@ -89,9 +101,15 @@ def _date(body: dict, key: str) -> dt.date | None:
 
 
 def post_transition(entry_id: str, body: dict) -> Any:
-    result = services().policy.transition(entry_id, body["action"], _actor(), body.get("note"),
+    result = services().policy.transition(entry_id, body["action"], _acting(body.get("acting_for")), body.get("note"),
                                           bool(body.get("fraud", False)), body.get("argument"),
                                           _date(body, "happened_on"), body.get("level"), body.get("evidence"))
+    return json_response(result.to_dict())
+
+
+def post_objection_answer(entry_id: str, body: dict) -> Any:
+    """谁提供、谁负责: the providing agency's key, or an operator acting for it."""
+    result = services().policy.transition(entry_id, body["outcome"], _acting(body.get("acting_for")), body.get("note"))
     return json_response(result.to_dict())
 
 

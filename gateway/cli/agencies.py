@@ -18,6 +18,8 @@ def register(subparsers) -> None:  # noqa: ANN001
     add.add_argument("--region", required=True, help="GB/T 2260 division code of its jurisdiction")
     add.add_argument("--level", required=True, choices=LEVELS)
     add.add_argument("--uscc")
+    add.add_argument("--sector", help="the industry it supervises, e.g. electricity: its sector's publication "
+                                      "deadlines apply alongside the general ones (docs/policy.md §8)")
     add_config_option(add)
     audited(add, "agencies add")
     add.set_defaults(func=_add)
@@ -35,7 +37,7 @@ def _add(args: argparse.Namespace) -> int:
     svc = services_from(args)
     with svc.db.write() as conn:
         intake_repo.upsert_agency(conn, code=args.code, name=args.name, region=args.region, level=args.level,
-                                  uscc=args.uscc, now=svc.clock.now())
+                                  uscc=args.uscc, now=svc.clock.now(), sector=args.sector)
     print(f"agency {args.code} registered")
     return 0
 
@@ -46,5 +48,5 @@ def _list(args: argparse.Namespace) -> int:
     svc = services_from(args)
     with svc.db.read() as conn:
         for row in intake_repo.list_agencies(conn):
-            print(f"{row.code}\t{row.level}\t{row.region}\t{row.name}")
+            print(f"{row.code}\t{row.level}\t{row.region}\t{row.name}" + (f"\t{row.sector}" if row.sector else ""))
     return 0

@@ -13,6 +13,7 @@
                                      [--on 2026-03-02]   the day the step really happened
                                      [--level city]      approve: the level approving (level by level)
                                      [--evidence REF]    refuse: the evidence an application did not pass on
+                                     [--acting-for AGENCY] answering an objection for the providing agency
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def register(subparsers) -> None:  # noqa: ANN001
                     "step it follows)")
     tr.add_argument("--level", help="approve: the level approving (checked against the profile's next level)")
     tr.add_argument("--evidence", help="refuse: the evidence the application did not pass on")
+    tr.add_argument("--acting-for", metavar="AGENCY",
+                    help="answering an objection: the providing agency you act for (谁提供、谁负责; recorded)")
     add_config_option(tr)
     audited(tr, "list-entries transition")
     tr.set_defaults(func=_transition)
@@ -230,9 +233,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _transition(args: argparse.Namespace) -> int:
     from gateway.errors import GatewayError
+    from gateway.policy.provider import Acting
 
     try:
-        result = services_from(args).policy.transition(args.entry_id, args.action, step_actor(args), args.note, args.fraud,
+        who = Acting(step_actor(args), acting_for=args.acting_for)
+        result = services_from(args).policy.transition(args.entry_id, args.action, who, args.note, args.fraud,
                                                        args.argument, args.happened_on, args.level, args.evidence)
     except GatewayError as exc:
         print(f"gateway: {exc.detail}", file=sys.stderr)

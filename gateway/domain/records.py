@@ -187,6 +187,28 @@ def _is_date_field(annotation: Any) -> bool:
     return annotation is dt.date or dt.date in getattr(annotation, "__args__", ())
 
 
+def _id_number(value: Any) -> Any:
+    """A 居民身份证号 (GB 11643): checked, stored compact (the key of a responsible person)."""
+    from gateway.domain.identifiers import IdentifierError, idcard
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return idcard.validate(value)
+    except IdentifierError as exc:
+        raise PydanticCustomError("id_number", "not a valid 居民身份证号: {why}", {"why": str(exc)}) from None
+
+
+class ResponsiblePerson(BaseModel):
+    """A responsible person of the unit, named in a record (`001` §三(一)6, §三(二)2):
+    法定代表人、主要负责人、分管安全负责人 (or 负有直接责任的有关人员), keyed by ID number."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    role: Literal["legal_representative", "principal", "safety_head", "directly_responsible"]
+    name: Text
+    id_number: Annotated[str, BeforeValidator(_id_number)]
+
+
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -316,6 +338,7 @@ class Accident(_Kind):
     occupational_disease_cases: int = Field(default=0, ge=0)  # 新增职业病病例
     description: OptText = None
     investigation_ref: OptText = None
+    responsible_persons: tuple[ResponsiblePerson, ...] = ()  # listed with the unit (docs/policy.md §1)
 
     def event_date(self) -> dt.date:
         return self.occurred_on
@@ -331,6 +354,7 @@ class Violation(_Kind):
     person_name: OptText = None
     person_id_number: OptText = None  # 居民身份证号 (GB 11643), masked whenever shown
     description: OptText = None
+    responsible_persons: tuple[ResponsiblePerson, ...] = ()  # listed with the unit (docs/policy.md §1)
 
     def event_date(self) -> dt.date:
         return self.occurred_on
@@ -496,6 +520,7 @@ class Record:
     version: int = 1
     status: str = "current"  # current | superseded | withdrawn
     received_at: dt.datetime | None = None
+    sector: str | None = None  # the submitting agency's sector, else the subject's (docs/policy.md §8)
 
     @property
     def model(self) -> _Kind:

@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gateway.domain.identifiers import idcard
 from gateway.domain.policy.decide import SubjectDecisions
 from gateway.domain.policy.levels import BadCreditRecord
 from gateway.domain.policy.lifecycle import PUNISHMENT_LISTS, is_final, is_in_force
@@ -98,6 +99,10 @@ class Person(Output):
     name: str | None
     id_number: str | None
     record_id: str
+    key: str | None = None  # person:<digest of the ID number>: one person across records
+    roles: tuple[str, ...] = ()
+    agency: str | None = None  # the providing agency: the only one that sees the full ID number
+    record_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,15 +198,36 @@ def compute_standing(
 
 
 def _persons(lists: Iterable[ListStanding], records: Sequence[Record]) -> tuple[Person, ...]:
-    behind = {rid for ls in lists for rid in ls.record_ids}
-    out = []
+    return responsible_persons(records, {rid for ls in lists for rid in ls.record_ids})
+
+
+def responsible_persons(records: Sequence[Record], behind: set[str] | frozenset[str]) -> tuple[Person, ...]:
+    """The responsible persons named in the records `behind` a listing (法定代表人、主要负责人、
+    分管安全负责人, `001` §三(一)6), one per ID number (roles and records merged)."""
+    found: dict[str, Person] = {}
+    out: list[Person] = []
     for rec in records:
         if rec.id not in behind:
             continue
+        named = [(p.get("role"), p.get("name"), p.get("id_number")) for p in rec.data.get("responsible_persons") or ()]
         number = rec.data.get("person_id_number") or rec.data.get("CF_XDR_ZJHM")
         name = rec.data.get("person_name")
         if number or name:
-            out.append(Person(rec.data.get("person_role", "unit"), name, number, rec.id))
+            named.insert(0, (rec.data.get("person_role", "unit"), name, number))
+        for role, name, number in named:
+            key = idcard.person_key(number) if number else None
+            have = found.get(key) if key else None
+            if have is None:
+                person = Person(role, name, number, rec.id, key, (role,), rec.agency, (rec.id,))
+                out.append(person)
+                if key:
+                    found[key] = person
+                continue
+            merged = Person(have.role, have.name or name, have.id_number, have.record_id, key,
+                            tuple(dict.fromkeys((*have.roles, role))), have.agency,
+                            tuple(dict.fromkeys((*have.record_ids, rec.id))))
+            out[out.index(have)] = merged
+            found[key] = merged
     return tuple(out)
 
 

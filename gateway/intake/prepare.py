@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +43,9 @@ _XDR_FIELDS = {
     },
 }
 _SUBJECT_KEYS = ("uscc", "name", "org_code", "reg_no", "id_number")
-_TOP_KEYS = {"kind", "source_record_id", "action", "subject", "region", "data", "reason"}
+_TOP_KEYS = {"kind", "source_record_id", "action", "subject", "region", "sector", "data", "reason"}
 ACTIONS = ("publish", "withdraw")
+_SECTOR = re.compile(r"[a-z][a-z_]{1,31}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Prepared:
     display_id: str | None = None
     name: str | None = None
     region: str | None = None
+    sector: str | None = None  # the subject's industry as the record states it (docs/policy.md §8)
     data: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     event_date: dt.date | None = None
@@ -198,6 +201,11 @@ def prepare(
         problems.append(FieldProblem("region", "bad_value", "region is a 6-digit GB/T 2260 division code"))
         region = None
 
+    sector = raw.get("sector")
+    if sector is not None and (not isinstance(sector, str) or not _SECTOR.fullmatch(sector)):
+        problems.append(FieldProblem("sector", "bad_value", "sector is a lower-case word, e.g. electricity"))
+        sector = None
+
     if problems or model is None or identity is None or kind is None:
         if not problems:  # defensive: every path above that leaves None adds a problem
             problems.append(FieldProblem("", "invalid", "record could not be read"))
@@ -228,6 +236,7 @@ def prepare(
         display_id=display_id,
         name=normalize_name(ids["name"]) if ids["name"] else None,
         region=region,
+        sector=sector,
         data=data,
         content_hash=content_hash(kind.value, "publish", subject_key, data),
         event_date=event_date,
@@ -244,6 +253,4 @@ def person_key(id_number: str) -> tuple[str, str]:
     """
     from gateway.domain.identifiers import idcard
 
-    compact = idcard.compact(id_number)
-    digest = hashlib.sha256(("person:" + compact).encode()).hexdigest()[:32]
-    return f"person:{digest}", idcard.mask(compact)
+    return idcard.person_key(id_number), idcard.mask(idcard.compact(id_number))

@@ -31,16 +31,33 @@ def get_agency(conn: Connection, code: str) -> Any | None:
     return conn.execute(select(agencies).where(agencies.c.code == code)).first()
 
 
-def upsert_agency(conn: Connection, *, code: str, name: str, region: str, level: str, uscc: str | None, now: dt.datetime) -> int:
+def upsert_agency(conn: Connection, *, code: str, name: str, region: str, level: str, uscc: str | None, now: dt.datetime,
+                  sector: str | None = None) -> int:
     row = get_agency(conn, code)
     if row is None:
         return conn.execute(
-            agencies.insert().values(code=code, name=name, region=region, level=level, uscc=uscc, created_at=now)
+            agencies.insert().values(code=code, name=name, region=region, level=level, uscc=uscc, sector=sector,
+                                     created_at=now)
         ).inserted_primary_key[0]
     conn.execute(
-        update(agencies).where(agencies.c.id == row.id).values(name=name, region=region, level=level, uscc=uscc)
+        update(agencies).where(agencies.c.id == row.id).values(name=name, region=region, level=level, uscc=uscc,
+                                                               sector=sector)
     )
     return row.id
+
+
+def set_subject_sectors(conn: Connection, sectors: dict[int, str]) -> None:
+    """The subject's industry, as its latest record states it (sector deadlines, §8)."""
+    for subject_id, sector in sectors.items():
+        conn.execute(update(subjects).where(subjects.c.id == subject_id).values(sector=sector))
+
+
+def subject_sectors(conn: Connection, subject_ids: Iterable[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for part in chunks(sorted(set(subject_ids))):
+        q = select(subjects.c.id, subjects.c.sector).where(subjects.c.id.in_(part), subjects.c.sector.is_not(None))
+        out.update({r.id: r.sector for r in conn.execute(q)})
+    return out
 
 
 def list_agencies(conn: Connection) -> list[Any]:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,8 @@ from gateway import deadlines
 from gateway.changes import feed
 from gateway.clock import Clock
 from gateway.domain.calendar import WorkingCalendar
+from gateway.domain.policy.profile import Profile
+from gateway.domain.policy.repair import publish_by_day
 from gateway.domain.records import FieldProblem
 from gateway.errors import GatewayError
 from gateway.intake import repository as repo
@@ -100,7 +102,10 @@ class IntakeService:
     db: Database
     clock: Clock
     calendar: WorkingCalendar
-    deadline_working_days: int = 7
+    deadline_working_days: int = 7  # only without a profile (tests of intake alone)
+    # the deployment's policy profile: `publish_by` follows its deadlines, for the sector of
+    # the submitting agency or of the subject, the stricter governing (docs/policy.md §8)
+    profile: Profile | None = None
 
     def submit(
         self, agency_code: str, raw_records: Sequence[Any], *, idempotency_key: str | None = None
@@ -168,6 +173,8 @@ class IntakeService:
             }
             publishing = [p for p in prepared if p.action == "publish"]
             subject_ids, known_subjects = repo.resolve_subjects(conn, publishing, now)
+            repo.set_subject_sectors(conn, {subject_ids[p.subject_key]: p.sector for p in publishing if p.sector})
+            prepared = self._deadlines(conn, prepared, agency, subject_ids)
             new_rows: list[dict[str, Any]] = []
             superseded_ids: list[int] = []
             seen_subjects: list[tuple[int, Prepared]] = []
@@ -207,6 +214,24 @@ class IntakeService:
             deadlines.check(f"this batch of {len(prepared):,} records was rolled back, none stored; send it again "
                             "(a record already stored answers duplicate), or in smaller parts")
         return result
+
+    def _deadlines(self, conn, prepared: list[Prepared], agency, subject_ids: dict[str, int]) -> list[Prepared]:
+        """`publish_by` from the profile: every deadline that applies to the record's sector
+        (the agency's, else the subject's), the earliest governing."""
+        if self.profile is None:
+            return prepared
+        due = [p for p in prepared if p.action == "publish" and p.publish_by is not None and p.kind is not None]
+        if not due:
+            return prepared
+        sectors = repo.subject_sectors(conn, {subject_ids[p.subject_key] for p in due})
+        out = []
+        for p in prepared:
+            if p.action == "publish" and p.publish_by is not None and p.kind is not None:
+                sector = agency.sector or p.sector or sectors.get(subject_ids[p.subject_key])
+                day, estimated = publish_by_day(p.kind.value, p.event_date, self.profile, self.calendar, sector)
+                p = replace(p, publish_by=day, publish_by_estimated=estimated)
+            out.append(p)
+        return out
 
     @staticmethod
     def _row(

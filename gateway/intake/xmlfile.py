@@ -114,7 +114,10 @@ def _record(el: etree._Element) -> dict[str, Any]:
         elif name == "data":
             for field in child.iterchildren(etree.Element):
                 fname = etree.QName(field).localname
-                if FIELD_TYPES[kind].get(fname) == "list" or len(field):
+                if fname == "responsible_persons":  # <person role= name= idNumber=/>
+                    data[fname] = [{"role": p.get("role"), "name": p.get("name"), "id_number": p.get("idNumber")}
+                                   for p in field.iterchildren(etree.Element)]
+                elif FIELD_TYPES[kind].get(fname) == "list" or len(field):
                     items = [t for item in field.iterchildren(etree.Element) if (t := _strip(item.text))]
                     if items:
                         data[fname] = items

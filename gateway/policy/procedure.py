@@ -92,6 +92,7 @@ def apply_transition(
     happened_on: dt.date | None = None,
     level: str | None = None,
     evidence: str | None = None,
+    acting_for: str | None = None,
 ) -> Applied:
     """Carry out `action` on the entry `row` (raises IllegalTransition, RemovalWindowNotOpen,
     HappenedOnOutOfBounds). `happened_on` is the day the step really happened (a notice served
@@ -139,7 +140,8 @@ def apply_transition(
         detail["instructions"] = [i.to_dict() for i in step.instructions]
     repo.update_entry(conn, row.id, values)
     repo.insert_event(conn, row.id, from_state=step.from_state, action=step.action, to_state=step.state,
-                      actor=actor, at=now, note=note, detail=detail or None, happened_on=today)
+                      actor=actor, at=now, note=note, detail=detail or None, happened_on=today,
+                      acting_for=acting_for)
     created = [made for i in step.instructions
                if (made := follow(conn, row, i, actor=actor, now=now, profile=own, calendar=calendar)) is not None]
     return Applied(repo.get_entry(conn, row.uid), step, created)

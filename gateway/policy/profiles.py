@@ -1,7 +1,13 @@
 """Reading policy profiles from `policies/` (the I/O the pure policy engine leaves out).
 
-`load_profile("municipal-2021")` reads `policies/municipal-2021.yaml`; a path (anything with
-a slash or a .yaml/.yml suffix) is read as given. Every error is a `ProfileError` naming the
+`load_profile("municipal-2021")` reads `policies/municipal-2021.yaml` (or, when there is no such
+file, the overlay `policies/overlays/<name>.yaml`); a path (anything with a slash or a
+.yaml/.yml suffix) is read as given.
+
+An overlay (docs/policy.md, "Profile overlays") names the profile it changes with
+`extends: <profile>` and states only what differs: mappings merge key by key, a list is
+replaced, and `{append: [...]}` in place of a list adds to the base's list (a campaign's extra
+blacklist cases). The result is validated as one whole profile. Every error is a `ProfileError` naming the
 file. A loaded profile is remembered by path and modification time, so callers may ask for it
 on every request without parsing YAML again.
 """
@@ -11,18 +17,36 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from gateway.domain.policy.profile import Profile, ProfileError
 from gateway.paths import POLICIES
 
+OVERLAYS = POLICIES / "overlays"
+
 
 def profile_path(name_or_path: str | os.PathLike[str]) -> Path:
     text = os.fspath(name_or_path)
     if "/" in text or os.sep in text or text.endswith((".yaml", ".yml")):
         return Path(text)
-    return POLICIES / f"{text}.yaml"
+    path = POLICIES / f"{text}.yaml"
+    overlay = OVERLAYS / f"{text}.yaml"
+    return overlay if not path.exists() and overlay.exists() else path
+
+
+def merge_overlay(base: Any, overlay: Any) -> Any:
+    """`overlay` laid over `base`: mappings merge, `{append: [...]}` extends a list, anything
+    else replaces."""
+    if isinstance(overlay, dict) and set(overlay) == {"append"} and isinstance(base, list):
+        return [*base, *(overlay["append"] or [])]
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = dict(base)
+        for key, value in overlay.items():
+            out[key] = merge_overlay(base[key], value) if key in base else value
+        return out
+    return overlay
 
 
 def available_profiles() -> list[str]:
@@ -56,6 +80,12 @@ def _load(path: str, mtime_ns: int) -> Profile:
         raise ProfileError(path, "", f"not valid YAML{where}: {problem}") from None
     if data is None:
         raise ProfileError(path, "", "the file is empty")
+    if isinstance(data, dict) and "extends" in data:
+        base_name = data.pop("extends")
+        if not isinstance(base_name, str) or base_name == Path(path).stem:
+            raise ProfileError(path, "extends", "names the profile this overlay changes (another file)")
+        base = load_profile(base_name)
+        data = merge_overlay(base.model_dump(mode="json", exclude={"source"}), data)
     profile = Profile.from_mapping(data, source=path)
     stem = Path(path).stem
     if Path(path).parent.resolve() == POLICIES.resolve() and profile.name != stem:

@@ -21,7 +21,7 @@ from gateway.domain.policy.lifecycle import IN_FORCE_STATES
 from gateway.store.change_tables import subject_changes
 from gateway.store.policy_tables import decisions, list_entries, list_entry_events, standings
 from gateway.store.sql import Deferred, chunks, insert_ignore, write_insert_ignore, write_update
-from gateway.store.tables import deployment_state, subjects
+from gateway.store.tables import agencies, deployment_state, records, subjects
 
 
 def new_entry_uid() -> str:
@@ -157,10 +157,11 @@ def insert_event(
     note: str | None = None,
     detail: dict[str, Any] | None = None,
     happened_on: dt.date | None = None,
+    acting_for: str | None = None,
 ) -> None:
     conn.execute(list_entry_events.insert().values(
         entry_id=entry_id, from_state=from_state, action=action, to_state=to_state, actor=actor, at=at, note=note,
-        detail=detail, happened_on=happened_on or at.astimezone(CHINA_TZ).date()))
+        detail=detail, happened_on=happened_on or at.astimezone(CHINA_TZ).date(), acting_for=acting_for))
 
 
 def last_step_day(conn: Connection, entry_id: int) -> dt.date | None:
@@ -368,3 +369,22 @@ def set_deployment_value(conn: Connection, key: str, value: Any, now: dt.datetim
     if deployment_value(conn, key) is None:
         insert_ignore(conn, deployment_state, [{"key": key, "value": value, "updated_at": now}], ("key",))
     conn.execute(update(deployment_state).where(deployment_state.c.key == key).values(value=value, updated_at=now))
+
+
+def providing_agencies(conn: Connection, row: Any) -> list[str]:
+    """The codes of the agencies whose records the entry rests on (谁提供、谁负责)."""
+    uids = list(row.record_uids or [])
+    if not uids:
+        return []
+    q = (select(agencies.c.code).join(records, records.c.agency_id == agencies.c.id)
+         .where(records.c.uid.in_(uids)).distinct().order_by(agencies.c.code))
+    return [r.code for r in conn.execute(q)]
+
+
+def entry_records(conn: Connection, uids: Sequence[str]) -> list[Any]:
+    """The record versions an entry rests on, with their agency's code (`agency_code`)."""
+    if not uids:
+        return []
+    q = (select(records, agencies.c.code.label("agency_code")).join(agencies, agencies.c.id == records.c.agency_id)
+         .where(records.c.uid.in_(list(uids))).order_by(records.c.id))
+    return list(conn.execute(q))

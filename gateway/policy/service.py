@@ -27,6 +27,7 @@ from gateway.clock import Clock, china_today
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.lifecycle import IllegalTransition, parse_action
 from gateway.domain.policy.profile import Profile
+from gateway.domain.standing import responsible_persons
 from gateway.policy import repairs
 from gateway.policy import repository as repo
 from gateway.policy.outcomes import (
@@ -42,9 +43,11 @@ from gateway.policy.outcomes import (
     TransitionResult,
 )
 from gateway.policy.procedure import apply_transition, open_key
+from gateway.policy.provider import Acting, check_acting
 from gateway.policy.sweep import sweep
-from gateway.policy.views import decision_view, entry_view
+from gateway.policy.views import decision_view, entry_view, persons_view
 from gateway.store.db import Database
+from gateway.subjects.snapshot import to_record
 
 # decide these subjects' pending changes now (the change-feed consumer's `decide_now`)
 DecideNow = Callable[[Iterable[int], dt.date | None], Any]
@@ -129,12 +132,18 @@ class PolicyService:
 
     # --- list entries --------------------------------------------------------------------
 
-    def entry(self, uid: str) -> dict[str, Any]:
+    def entry(self, uid: str, viewer_agency: str | None = None) -> dict[str, Any]:
+        """The entry with its history and responsible persons (ID numbers in full only to
+        `viewer_agency` when it provided the record naming them)."""
         with self.db.read() as conn:
             row = repo.get_entry(conn, uid)
             if row is None:
                 raise EntryNotFound(f"no list entry {uid!r}", entry=uid)
-            return entry_view(row, repo.entry_events(conn, [row.id])[row.id])
+            view = entry_view(row, repo.entry_events(conn, [row.id])[row.id])
+            recs = [to_record(r, row.subject_key) for r in repo.entry_records(conn, list(row.record_uids or []))]
+        view["responsible_persons"] = persons_view(responsible_persons(recs, frozenset(r.id for r in recs)),
+                                                   viewer_agency)
+        return view
 
     def entries(self, *, after_id: int = 0, limit: int = 100, **filters: Any) -> tuple[list[dict[str, Any]], int | None]:
         """A page of entries and the id to continue after (None on the last page)."""
@@ -182,22 +191,27 @@ class PolicyService:
             feed.enqueue(conn, [subject_id], now, "application")
             return entry_view(made, repo.entry_events(conn, [made.id])[made.id])
 
-    def transition(self, entry_id: str, action: str, actor: str, note: str | None = None, fraud: bool = False,
-                   argument: str | None = None, happened_on: dt.date | None = None, level: str | None = None,
-                   evidence: str | None = None) -> TransitionResult:
+    def transition(self, entry_id: str, action: str, actor: str | Acting, note: str | None = None,
+                   fraud: bool = False, argument: str | None = None, happened_on: dt.date | None = None,
+                   level: str | None = None, evidence: str | None = None) -> TransitionResult:
         """One step of the entry's procedure; TransitionNotAllowed (with `allowed`) when it may not follow.
+        `actor` is the credential (an operator's), or an `Acting` naming an agency key or the
+        agency an operator acts for (objection answers: 谁提供、谁负责, `gateway.policy.provider`).
         `happened_on`: the day the step really happened (default today; never in the future, never
         before the step it follows)."""
+        who = actor if isinstance(actor, Acting) else Acting(actor)
         now = self.clock.now()
         with self.db.write() as conn:
             row = repo.get_entry(conn, entry_id, for_update=True)
             if row is None:
                 raise EntryNotFound(f"no list entry {entry_id!r}", entry=entry_id)
             try:
-                done = apply_transition(conn, row, parse_action(action), actor=actor, now=now, profile=self.profile,
+                parsed = parse_action(action)
+                acting_for = check_acting(conn, row, parsed, who)
+                done = apply_transition(conn, row, parsed, actor=who.actor, now=now, profile=self.profile,
                                         calendar=self.calendar, argument_window_days=self.argument_window_days,
                                         note=note, fraud=fraud, argument=argument, happened_on=happened_on,
-                                        level=level, evidence=evidence)
+                                        level=level, evidence=evidence, acting_for=acting_for)
             except IllegalTransition as exc:
                 raise TransitionNotAllowed.from_domain(exc, entry_id, action) from None
             feed.enqueue(conn, [row.subject_id], now, "transition")

@@ -22,6 +22,7 @@ def event_view(row: Any) -> dict[str, Any]:
         "action": api_action(row.action),
         "to_state": row.to_state,
         "actor": row.actor,
+        **({"acting_for": row.acting_for} if getattr(row, "acting_for", None) else {}),
         "at": _iso(row.at),
         "happened_on": _iso(getattr(row, "happened_on", None)),
         "note": row.note,
@@ -98,3 +99,14 @@ def decision_view(subject: Any, row: Any, entries: list[Any]) -> dict[str, Any]:
         "reasons": reasons_in(body),
         "entries": [entry_view(e) for e in entries],
     }
+
+
+def persons_view(persons: Any, viewer_agency: str | None) -> list[dict[str, Any]]:
+    """The responsible persons of a listing (`001` §三(一)6): one per ID number, the number
+    masked for everyone but the agency that provided the record naming the person."""
+    from gateway.domain.identifiers import idcard
+
+    return [{"key": p.key, "roles": list(p.roles), "name": p.name,
+             "id_number": p.id_number if viewer_agency is not None and viewer_agency == p.agency
+             else (idcard.mask(p.id_number) if p.id_number else None),
+             "record_ids": list(p.record_ids)} for p in persons]

@@ -97,6 +97,7 @@ list_entry_events = Table(
     Column("action", String(32), nullable=False),  # a lifecycle action, or propose | apply | list | window_opened
     Column("to_state", String(24), nullable=False),
     Column("actor", String(128), nullable=False),
+    Column("acting_for", String(64)),  # an operator's step taken for this agency (谁提供、谁负责)
     Column("at", UTCDateTime, nullable=False),  # when it was recorded
     Column("happened_on", Date),  # the day it really happened (rule 3; NULL before migration 0011: `at`)
     Column("note", Text),
@@ -139,4 +140,22 @@ repair_applications = Table(
     Column("decision_note", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# 003 §七: after two star-less years, each step an operator's decision with its reason:
+# 责令限期整改 (rectification, by `deadline`) → 停产停业整顿 (suspension) → 提请关闭 (closure);
+# 验收合格 (accepted) ends the procedure. Written only by `gateway.policy.star_steps`.
+star_steps = Table(
+    "star_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(40), nullable=False, unique=True),
+    Column("subject_id", Integer, ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("step", String(16), nullable=False),  # rectification | suspension | accepted | closure
+    Column("decided_on", Date, nullable=False),  # the China day of the decision
+    Column("deadline", Date),  # rectification: the day by which it must be done
+    Column("reason", Text, nullable=False),  # the decision's reason, in the operator's words
+    Column("basis", JsonDoc),  # the star-less years and their records; the profile rule cited
+    Column("actor", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )

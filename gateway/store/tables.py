@@ -43,6 +43,7 @@ agencies = Table(
     Column("uscc", String(18)),
     Column("region", String(6), nullable=False),  # GB/T 2260 division code of its jurisdiction
     Column("level", String(16), nullable=False),  # national | provincial | city | district
+    Column("sector", String(32)),  # the industry it supervises (e.g. electricity): sector deadlines
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -57,6 +58,7 @@ subjects = Table(
     Column("name", String(400)),
     Column("region", String(6)),
     Column("display_id", String(32)),  # masked ID number for natural persons
+    Column("sector", String(32)),  # the subject's industry (e.g. electricity), as its records state
     Column("created_at", UTCDateTime, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),  # last record change: decisions are stale after it
 )

@@ -38,15 +38,17 @@ class Snapshot:
     @cached_property
     def current_records(self) -> list[Record]:
         """The records the policy engine takes: current versions with an event date."""
-        return [to_record(r, self.subject.key) for r in self.versions if r.status == "current" and r.event_date is not None]
+        sector = getattr(self.subject, "sector", None)
+        return [to_record(r, self.subject.key, sector) for r in self.versions
+                if r.status == "current" and r.event_date is not None]
 
     def entry_facts(self) -> list[EntryFacts]:
         return [entry_facts(e) for e in self.entries]
 
 
-def to_record(row: Any, subject_key: str) -> Record:
+def to_record(row: Any, subject_key: str, subject_sector: str | None = None) -> Record:
     return Record(row.uid, RecordKind(row.kind), subject_key, row.agency_code, row.event_date, row.data, row.version,
-                  row.status, row.received_at)
+                  row.status, row.received_at, getattr(row, "agency_sector", None) or subject_sector)
 
 
 def entry_facts(row: Any) -> EntryFacts:
@@ -64,7 +66,7 @@ def load_snapshots(conn: Connection, subject_ids: Iterable[int]) -> dict[int, Sn
     for part in chunks(sorted(set(subject_ids))):
         for row in conn.execute(select(subjects).where(subjects.c.id.in_(part))):
             out[row.id] = Snapshot(row)
-        q = (select(records, agencies.c.code.label("agency_code"))
+        q = (select(records, agencies.c.code.label("agency_code"), agencies.c.sector.label("agency_sector"))
              .join(agencies, agencies.c.id == records.c.agency_id)
              .where(records.c.subject_id.in_(part)).order_by(records.c.id))
         for row in conn.execute(q):

@@ -14,10 +14,11 @@ def test_licence_is_published_within_7_working_days_skipping_the_national_day_ho
     assert d.reason.entry == "publication.deadlines.0" and d.reason.rules == "§8"
 
 
-def test_power_sector_penalty_has_20_working_days():
+def test_power_sector_penalty_has_20_working_days_alongside_the_7_day_rule_the_stricter_governing():
     d = publish_by("penalty", D("2025-03-03"), MUNICIPAL, CALENDAR, sector="electricity")
-    assert d.working_days == 20
-    assert d.publish_by == D("2025-03-31")
+    assert d.working_days == 7 and d.publish_by == D("2025-03-12")  # 双公示 is the stricter
+    assert [(r.key, r.working_days, r.publish_by) for r in d.rules] == [
+        ("double_publicity", 7, D("2025-03-12")), ("power_sector_penalty", 20, D("2025-03-31"))]
     assert publish_by("licence", D("2025-03-03"), MUNICIPAL, CALENDAR, sector="electricity").working_days == 7
 
 

@@ -20,6 +20,7 @@ from standing_helpers import (
 from tests.factories import accident, commitment, grade, make_uscc, violation
 
 UNIT = make_uscc(7101)
+PROVIDER = "MY-AJJ"  # the agency whose records the listing rests on (谁提供、谁负责)
 HAD_THE_INCLUSION = {"sichuan-platform", "mianyang-land", "mianyang-bank", "sichuan-agency"}
 
 
@@ -49,7 +50,7 @@ def test_a_published_listing_restricts_the_unit_and_reaches_every_receiver(opera
 def test_an_objection_rejected_keeps_the_listing_and_sends_nothing(operator, partner, gw, clock):
     entry = _published(operator, clock)
     assert step(operator, entry["id"], "object", note="企业异议").status_code == 200
-    r = step(operator, entry["id"], "uphold", note="异议不成立")  # the alias kept for one release
+    r = step(operator, entry["id"], "uphold", note="异议不成立", acting_for=PROVIDER)  # the alias kept for one release
     assert r.status_code == 200, r.text
     assert r.json()["entry"]["state"] == "objection_rejected"
     assert credit(partner("land"))["standing"] == "restricted"
@@ -60,7 +61,7 @@ def test_an_objection_rejected_keeps_the_listing_and_sends_nothing(operator, par
 def test_an_objection_rejected_by_its_own_name(operator, partner, gw, clock):
     entry = _published(operator, clock)
     step(operator, entry["id"], "object")
-    r = step(operator, entry["id"], "reject-objection")
+    r = step(operator, entry["id"], "reject-objection", acting_for=PROVIDER)
     assert r.status_code == 200, r.text
     assert r.json()["entry"]["state"] == "objection_rejected"
     assert credit(partner("finance"))["standing"] == "restricted"
@@ -70,7 +71,7 @@ def test_an_objection_rejected_by_its_own_name(operator, partner, gw, clock):
 def test_an_objection_accepted_on_details_sends_a_correction_and_keeps_the_listing(operator, partner, gw, clock):
     entry = _published(operator, clock)
     step(operator, entry["id"], "object")
-    r = step(operator, entry["id"], "correct", note="更正：事故发生单位名称")  # alias of correct-listing
+    r = step(operator, entry["id"], "correct", note="更正：事故发生单位名称", acting_for=PROVIDER)  # alias of correct-listing
     assert r.status_code == 200, r.text
     assert r.json()["entry"]["state"] == "corrected"
     assert credit(partner("land"))["standing"] == "restricted"
@@ -86,7 +87,7 @@ def test_an_objection_accepted_on_details_sends_a_correction_and_keeps_the_listi
 def test_an_objection_accepted_on_the_listing_annuls_it_and_sends_its_removal(operator, partner, gw, clock):
     entry = _published(operator, clock)
     step(operator, entry["id"], "object")
-    r = step(operator, entry["id"], "annul-listing", note="异议成立，撤销列入")
+    r = step(operator, entry["id"], "annul-listing", note="异议成立，撤销列入", acting_for=PROVIDER)
     assert r.status_code == 200, r.text
     assert r.json()["entry"]["state"] == "annulled" and r.json()["entry"]["open"] is False
     assert credit(partner("land"))["standing"] == "clear"

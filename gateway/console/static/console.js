@@ -91,6 +91,12 @@ async function transition(entryId, action) {
   if (note === null) return;
   const body = { action };  // the gateway records the authenticated key as the actor
   if (note) body.note = note;
+  if (["reject-objection", "correct-listing", "annul-listing"].includes(action)) {
+    // 谁提供、谁负责: an operator answers an objection only acting for the providing agency
+    const agency = window.prompt("Answering for which providing agency (its code)?", "");
+    if (!agency) return;
+    body.acting_for = agency;
+  }
   try {
     const r = await api("POST", "/v1/list-entries/" + encodeURIComponent(entryId) + "/transitions", body);
     status("Entry " + entryId + ": " + r.transition.from_state + " → " + r.transition.state);

@@ -151,3 +151,11 @@ def mask(number: object) -> str:
     if len(text) < 15:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def person_key(number: str) -> str:
+    """The key of a natural person: a digest of the compact number, so URLs, logs and foreign
+    keys never carry the number itself (one person across records and agencies)."""
+    import hashlib
+
+    return "person:" + hashlib.sha256(("person:" + compact(number)).encode()).hexdigest()[:32]

@@ -79,7 +79,8 @@ def decide(
 
     `records` are one subject's records (any status; only current ones count, and only
     events on or before `as_of`). `sector` selects sector-specific publication deadlines
-    (e.g. "electricity" for power-sector penalties).
+    (e.g. "electricity" for power-sector penalties) for records that carry no sector of their
+    own (a record's sector is its agency's, else its subject's).
     """
     facts = facts_from_records(records, as_of)
     bad = bad_credit(facts, as_of, profile)
@@ -108,8 +109,8 @@ def decide(
         incentive_eligible=incentive.eligible,
         evidence=evidence,
     )
-    penalties = tuple(penalty_publication(p, as_of, profile, calendar, sector) for p in facts.penalties)
-    licences = tuple(publish_by("licence", x.date, profile, calendar, sector, x.id) for x in facts.licences)
+    penalties = tuple(penalty_publication(p, as_of, profile, calendar, p.sector or sector) for p in facts.penalties)
+    licences = tuple(publish_by("licence", x.date, profile, calendar, x.sector or sector, x.id) for x in facts.licences)
     active = set(listed)
     if incentive.eligible:
         active.add("incentive")

@@ -44,11 +44,13 @@ class PenaltyFact(NamedTuple):
     date: dt.date
     serious: bool
     authority: str
+    sector: str | None = None  # which sector deadlines apply (docs/policy.md §8)
 
 
 class LicenceFact(NamedTuple):
     id: str
     date: dt.date
+    sector: str | None = None
 
 
 class GradeFact(NamedTuple):
@@ -167,9 +169,9 @@ def facts_from_records(records: Iterable[Record], as_of: dt.date) -> SubjectFact
         elif kind == RecordKind.VIOLATION:
             vio.append(ViolationFact(r.id, r.event_date, str(d["case"]), str(d.get("person_role", "unit"))))
         elif kind == RecordKind.PENALTY:
-            pen.append(PenaltyFact(r.id, r.event_date, _bool(d, "serious", False), str(d.get("CF_CFJG", ""))))
+            pen.append(PenaltyFact(r.id, r.event_date, _bool(d, "serious", False), str(d.get("CF_CFJG", "")), r.sector))
         elif kind == RecordKind.LICENCE:
-            lic.append(LicenceFact(r.id, r.event_date))
+            lic.append(LicenceFact(r.id, r.event_date, r.sector))
         elif kind == RecordKind.STANDARDIZATION_GRADE:
             grd.append(
                 GradeFact(

@@ -230,10 +230,17 @@ class IncentivePolicy(Cited):
     conditions: IncentiveConditions
 
 
+class TitleRevocation(Cited):
+    """An accident after the grade was awarded revokes it (a campaign's 撤销称号, `004` §四(二)1)."""
+
+    accidents: AccidentMatch
+
+
 class IntegrityGradePolicy(Cited):
     on_bad_credit: Literal["downgrade", "withdraw", "keep"]
     downgrade_steps: int = Field(1, ge=1, le=2)
     lowest_grade: int = Field(3, ge=1, le=3)  # downgrading below it withdraws the grade
+    revoke_on: TitleRevocation | None = None
 
 
 class StarBand(_Model):
@@ -243,6 +250,14 @@ class StarBand(_Model):
 
 class Rectification(Cited):
     consecutive_starless_years: int = Field(2, ge=1, le=10)
+    # the escalation after the order (`003` §七), in order; each step is an operator's decision
+    steps: tuple[Literal["rectification", "suspension", "closure"], ...] = ("rectification", "suspension", "closure")
+
+
+class StarTracking(Cited):
+    """Units rated with these stars stay under tracking supervision (跟踪监督管理, `003` §七)."""
+
+    stars: tuple[int, ...] = Field(min_length=1)
 
 
 class StarPolicy(Cited):
@@ -250,6 +265,7 @@ class StarPolicy(Cited):
     veto_gives_no_star: bool = True
     no_star_is_key_monitoring: bool = True
     rectification: Rectification
+    tracking: StarTracking | None = None
 
 
 class HighRating(Cited):

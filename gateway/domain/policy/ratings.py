@@ -1,7 +1,8 @@
 """Ratings (docs/policy.md §7): 诚信等级, star rating, two star-less years, supervision tier.
 
 - 诚信等级 (`000` §三(三)): the latest valid standardization grade (一级/二级/三级); a
-  current bad-credit record downgrades it or withdraws it, as the profile says.
+  current bad-credit record downgrades it or withdraws it, as the profile says; a campaign
+  profile may revoke it (`revoke_on`: a fatal accident after it was awarded, `004` §四(二)1).
 - Star rating (`003` §六): bands from the profile, highest first, each a minimum score
   that itself qualifies ("以上" includes the bound; "以下" excludes it), so with the seed
   bands 95 → five stars, 94.99 → four, 75 → three, 74.99 → none. A veto item (否决项) gives
@@ -16,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gateway.domain.policy.compiled import accident_predicate
 from gateway.domain.policy.facts import SubjectFacts
 from gateway.domain.policy.incentive import latest_grade
 from gateway.domain.policy.levels import BadCreditDecision
@@ -28,7 +30,7 @@ from gateway.domain.policy.reasons import Reason, reason
 class IntegrityGradeDecision(Output):
     base_grade: int | None  # the standardization grade
     grade: int | None  # after downgrade; None when withdrawn or never graded
-    action: str  # none | downgraded | withdrawn | ungraded
+    action: str  # none | downgraded | withdrawn | revoked | ungraded
     record_ids: tuple[str, ...]
     reasons: tuple[Reason, ...]
 
@@ -52,6 +54,8 @@ class StarRatingDecision(Output):
     key_monitoring: bool  # the latest year gave no star
     starless_streak: tuple[int, ...]  # consecutive star-less years ending at the latest rated year
     rectification_ordered: bool
+    tracking: bool = False  # the latest year's stars keep the unit under tracking (三星, `003` §七)
+    tracking_reason: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,14 @@ def integrity_grade(
         f"{g.year} 年标准化等级 {g.grade} 级",
         f"standardization grade {g.grade} ({g.year})",
     )
+    if gp.revoke_on is not None:
+        matches = accident_predicate(gp.revoke_on.accidents)
+        hits = tuple(a.id for a in facts.accidents if g.date <= a.date <= as_of and matches(a))
+        if hits:
+            why = reason("integrity_grade_revoked", hits, "ratings.integrity_grade.revoke_on", gp.revoke_on,
+                         gp.revoke_on.text_zh or "亡人事故，撤销标准化称号",
+                         gp.revoke_on.text_en or "fatal accident: standardization title revoked")
+            return IntegrityGradeDecision(g.grade, None, "revoked", (g.id, *hits), (base, why))
     if not bad.current or gp.on_bad_credit == "keep":
         return IntegrityGradeDecision(g.grade, g.grade, "none", (g.id,), (base,))
     bad_ids = tuple(r.record_id for r in bad.records)
@@ -158,12 +170,20 @@ def star_ratings(facts: SubjectFacts, profile: Profile) -> StarRatingDecision:
         )
     latest = years[-1] if years else None
     current_streak = tuple(streak)
+    tracking, why = False, None
+    if sp.tracking is not None and latest is not None and latest.stars in sp.tracking.stars:
+        tracking = True
+        why = reason("star_tracking", (latest.record_id,), "ratings.stars.tracking", sp.tracking,
+                     sp.tracking.text_zh or f"{latest.stars} 星，跟踪监督管理",
+                     sp.tracking.text_en or f"{latest.stars} stars: under tracking supervision")
     return StarRatingDecision(
         latest,
         tuple(years),
         bool(latest and latest.key_monitoring),
         current_streak,
         bool(latest and latest.rectification_ordered),
+        tracking,
+        why,
     )
 
 

@@ -1,9 +1,11 @@
 """Publication deadlines and credit repair (信用修复) of penalties (docs/policy.md §8).
 
 - `publish_by`: 双公示 licences and penalties are published within 7 working days of the
-  decision (`002` §二(六)); the profile may give a sector its own deadline (power-sector
-  penalties: 20 working days, `000` §三(四)); a sector rule wins over the general one.
-  Working days follow the official calendar; `estimated` says a fallback year was used.
+  decision (`002` §二(六)); the profile may give a sector a deadline of its own (power-sector
+  penalties: 20 working days, `000` §三(四)). A sector rule applies ALONGSIDE the general
+  one, never instead of it: every rule that applies is reported (`rules`) and the stricter
+  (the earliest day) governs what is overdue. Working days follow the official calendar;
+  `estimated` says a fallback year was used.
 - Publication period of a penalty (`002` §二(七) cites 发改办财金〔2019〕527号, replaced from
   2023-05-01 by 国家发展改革委令2023年第58号《失信行为纠正后的信用信息修复管理办法（试行）》,
   the rule the profiles carry): ordinary 失信 at least 3 months, at most 1 year; serious 失信
@@ -29,14 +31,27 @@ from gateway.domain.policy.reasons import Reason, reason
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedDeadline(Output):
+    """One deadline rule that applies to a record (the general one, a sector's)."""
+
+    key: str
+    sector: str | None
+    working_days: int
+    publish_by: dt.date
+    estimated: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PublicationDeadline(Output):
     record_id: str | None
     kind: str  # licence | penalty
     decided_on: dt.date
-    publish_by: dt.date
+    publish_by: dt.date  # the governing (stricter) deadline
     estimated: bool
-    working_days: int
+    working_days: int  # of the governing rule
     reason: Reason
+    sector: str | None = None
+    rules: tuple[AppliedDeadline, ...] = ()  # every rule that applies, the governing one first
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,34 +66,36 @@ class PenaltyPublication(Output):
     reasons: tuple[Reason, ...]
 
 
-_RULES: dict[tuple[int, str, str | None], tuple[Profile, tuple[int, Deadline]]] = {}
+_RULES: dict[tuple[int, str, str | None], tuple[Profile, tuple[tuple[int, Deadline], ...]]] = {}
 
 
-def deadline_rule(kind: str, profile: Profile, sector: str | None = None) -> tuple[int, Deadline]:
-    """(index, rule) of the deadline that applies to `kind` in `sector` (remembered per profile)."""
+def deadline_rules(kind: str, profile: Profile, sector: str | None = None) -> tuple[tuple[int, Deadline], ...]:
+    """(index, rule) of every deadline that applies to `kind` in `sector`: the general rule(s)
+    and the sector's own, in profile order (remembered per profile)."""
     key = (id(profile), kind, sector)
     hit = _RULES.get(key)
     if hit is not None and hit[0] is profile:
         return hit[1]
-    found = _find_rule(kind, profile, sector)
+    found = tuple((i, d) for i, d in enumerate(profile.publication.deadlines)
+                  if kind in d.kinds and (d.sector is None or d.sector == sector))
+    if not found:
+        raise ValueError(f"profile {profile.name!r} has no publication deadline for {kind!r}")
     if len(_RULES) > 256:
         _RULES.clear()
     _RULES[key] = (profile, found)
     return found
 
 
-def _find_rule(kind: str, profile: Profile, sector: str | None) -> tuple[int, Deadline]:
-    general = None
-    for i, d in enumerate(profile.publication.deadlines):
-        if kind not in d.kinds:
-            continue
-        if d.sector is not None and d.sector == sector:
-            return i, d
-        if d.sector is None and general is None:
-            general = (i, d)
-    if general is None:
-        raise ValueError(f"profile {profile.name!r} has no publication deadline for {kind!r}")
-    return general
+def publish_by_day(kind: str, decided_on: dt.date, profile: Profile, calendar: WorkingCalendar,
+                   sector: str | None = None) -> tuple[dt.date, bool]:
+    """(day, estimated) of `publish_by` without its reasons (intake: one per record)."""
+    best = None
+    for _, rule in deadline_rules(str(kind), profile, sector):
+        wd = add_working_days(calendar, decided_on, rule.working_days)
+        if best is None or wd.date < best[0]:
+            best = (wd.date, wd.estimated)
+    assert best is not None  # deadline_rules raises when there is none
+    return best
 
 
 def publish_by(
@@ -89,26 +106,38 @@ def publish_by(
     sector: str | None = None,
     record_id: str | None = None,
 ) -> PublicationDeadline:
-    """The last day to publish a licence or penalty decided on `decided_on`."""
-    i, rule = deadline_rule(str(kind), profile, sector)
-    wd = add_working_days(calendar, decided_on, rule.working_days)
+    """The last day to publish a licence or penalty decided on `decided_on`: the earliest of
+    the deadlines that apply (the stricter governs); all of them are in `rules`."""
+    applied = []
+    for i, rule in deadline_rules(str(kind), profile, sector):
+        wd = add_working_days(calendar, decided_on, rule.working_days)
+        applied.append((wd.date, i, rule, wd.estimated))
+    applied.sort(key=lambda a: (a[0], a[1]))
+    day, i, rule, estimated = applied[0]
+    others = [a for a in applied[1:]]
+    also_zh = "".join(f"；另{r.text_zh}（{d.isoformat()}）" for d, _, r, _ in others)
+    also_en = "".join(f"; also {r.key}: by {d.isoformat()}" for d, _, r, _ in others)
+    stricter_zh = "，从严适用" if others else ""
+    stricter_en = " (the stricter applies)" if others else ""
     return PublicationDeadline(
         record_id,
         str(kind),
         decided_on,
-        wd.date,
-        wd.estimated,
+        day,
+        estimated,
         rule.working_days,
         reason(
             rule.key,
             (record_id,) if record_id else (),
             f"publication.deadlines.{i}",
             rule,
-            f"{decided_on.isoformat()} 决定，{rule.working_days} 个工作日内公示，截止 {wd.date.isoformat()}"
-            + ("（估算）" if wd.estimated else ""),
+            f"{decided_on.isoformat()} 决定，{rule.working_days} 个工作日内公示，截止 {day.isoformat()}"
+            + ("（估算）" if estimated else "") + stricter_zh + also_zh,
             f"decided {decided_on.isoformat()}, publish within {rule.working_days} working days, "
-            f"by {wd.date.isoformat()}" + (" (estimated)" if wd.estimated else ""),
+            f"by {day.isoformat()}" + (" (estimated)" if estimated else "") + stricter_en + also_en,
         ),
+        sector,
+        tuple(AppliedDeadline(r.key, r.sector, r.working_days, d, est) for d, _, r, est in applied),
     )
 
 

@@ -24,10 +24,24 @@ def _destinations_file(tmp_path) -> str:  # noqa: ANN001
     return str(path)
 
 
+def _plant_in_pending_items(gw, subject: str, text: str) -> None:  # noqa: ANN001
+    from sqlalchemy import select, update
+
+    from gateway.store.publication_tables import publication_items
+
+    t = publication_items.c
+    with gw.db.write() as conn:
+        for row in conn.execute(select(t.id, t.fields).where(t.subject == subject, t.state == "pending",
+                                                             t.kind == "penalty.publication")).all():
+            conn.execute(update(publication_items).where(t.id == row.id).values(fields={**row.fields, "CF_SY": text}))
+
+
 def test_one_record_the_publisher_cannot_serialise_stops_nothing_else(operator, gw, tmp_path, monkeypatch, capsys):
     post(operator, penalty("P-GOOD", GOOD))
-    # U+FFFF is no XML character: no bulletin can carry it
-    post(operator, penalty("P-BAD", BAD, CF_SY="经查，该单位\uffff未对从业人员进行培训"))
+    post(operator, penalty("P-BAD", BAD))
+    # U+FFFF is no XML character: no bulletin can carry it. Intake refuses it now (it names the
+    # field and position), so this is an item planned from a record stored before that check
+    _plant_in_pending_items(gw, BAD, "经查，该单位\uffff未对从业人员进行培训")
     monkeypatch.setenv("GATEWAY_DESTINATIONS_FILE", _destinations_file(tmp_path))
     monkeypatch.setenv("GATEWAY_KEYS_DIR", str(gw.settings.keys_dir))
     assert main(["scheduler", "--once", "--database-url", gw.db.url]) == 0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from gateway.domain.identifiers import IdentifierError
-from gateway.domain.identifiers import idcard
+from gateway.domain.identifiers import IdentifierError, idcard
 from gateway.domain.identifiers import uscc as uscc_codes
 from gateway.paths import ROOT
 

@@ -7,6 +7,8 @@ API on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from policy_store_helpers import entries, grade, post, violation
 
@@ -76,3 +78,17 @@ def test_rule_9_an_overlay_is_validated_as_a_whole_profile(tmp_path):
     with pytest.raises(ProfileError, match="extends"):
         load_profile(loop)
     assert load_profile("campaign-2024").lists["blacklist"].cases[0].key == "major_or_worse_responsibility_accident"
+
+
+def test_rule_9_a_revoked_title_no_longer_meets_the_incentive_standardization_condition(client, settings):
+    # every answer agrees: once the title is revoked, condition 5 (标准化 一级) is not met either
+    unit = make_uscc(905)
+    post(client, grade("G905", unit, level=1, year=2024))
+    post(client, accident("A905", unit, "2025-05-01", grade="general", deaths=1, responsibility=False))
+    decisions = client.get(f"/v1/subjects/{unit}/decisions").json()["decisions"]
+    [c5] = [c for c in decisions["incentive"]["conditions"] if c["key"] == "standardization_grade"]
+    if settings.policy_profile == CAMPAIGN:
+        assert decisions["integrity_grade"]["action"] == "revoked"
+        assert c5["met"] is False and "revoked" in json.dumps(c5, ensure_ascii=False)
+    else:
+        assert c5["met"] is True

@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.domain.policy.compiled import accident_predicate
 from gateway.domain.policy.facts import SubjectFacts
 from gateway.domain.policy.output import Output
 from gateway.domain.policy.profile import Profile
@@ -48,6 +49,17 @@ def latest_grade(facts: SubjectFacts, as_of: dt.date):  # type: ignore[no-untype
         if g.valid_until is None or g.valid_until >= as_of:
             return g
     return None
+
+
+def title_revoked_by(facts: SubjectFacts, grade, as_of: dt.date, profile: Profile) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The accidents that revoke `grade` (the profile's `ratings.integrity_grade.revoke_on`: a
+    fatal accident after the title was awarded, `004` §四(二)1); () when it stands. The integrity
+    grade and incentive condition 5 both read it, so no answer keeps a title another revoked."""
+    revoke = profile.ratings.integrity_grade.revoke_on
+    if revoke is None:
+        return ()
+    matches = accident_predicate(revoke.accidents)
+    return tuple(a.id for a in facts.accidents if grade.date <= a.date <= as_of and matches(a))
 
 
 _SHARED: dict[tuple[str, int, bool, str, str], tuple[object, ConditionResult]] = {}
@@ -161,6 +173,15 @@ def incentive_eligibility(facts: SubjectFacts, as_of: dt.date, profile: Profile)
             (),
             "无有效的安全生产标准化等级",
             "no valid standardization grade",
+        )
+    elif revoked := title_revoked_by(facts, g, as_of, profile):
+        r5 = _result(
+            "standardization_grade",
+            c5,
+            False,
+            (g.id, *revoked),
+            f"标准化等级 {g.grade} 级的称号因亡人事故被撤销",
+            f"standardization grade {g.grade}: the title was revoked (fatal accident)",
         )
     else:
         r5 = _result(

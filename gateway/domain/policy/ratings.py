@@ -17,9 +17,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gateway.domain.policy.compiled import accident_predicate
 from gateway.domain.policy.facts import SubjectFacts
-from gateway.domain.policy.incentive import latest_grade
+from gateway.domain.policy.incentive import latest_grade, title_revoked_by
 from gateway.domain.policy.levels import BadCreditDecision
 from gateway.domain.policy.output import Output
 from gateway.domain.policy.profile import Profile, TierCondition
@@ -92,8 +91,7 @@ def integrity_grade(
         f"standardization grade {g.grade} ({g.year})",
     )
     if gp.revoke_on is not None:
-        matches = accident_predicate(gp.revoke_on.accidents)
-        hits = tuple(a.id for a in facts.accidents if g.date <= a.date <= as_of and matches(a))
+        hits = title_revoked_by(facts, g, as_of, profile)
         if hits:
             why = reason("integrity_grade_revoked", hits, "ratings.integrity_grade.revoke_on", gp.revoke_on,
                          gp.revoke_on.text_zh or "亡人事故，撤销标准化称号",

@@ -9,6 +9,7 @@ PostgreSQL named by that variable is an error, never a silent skip.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from urllib.parse import quote
@@ -157,3 +158,16 @@ def client(services, agencies):
         # an operator key (every scope), valid long enough for tests that move the clock
         c.headers.update(headers_for(issue(services, "operator", days=3650)))
         yield settling(c, services)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """A command run in-process (`gateway worker`, `run`, the demo) calls `configure_logging`,
+    which replaces the root handlers with one writing to the stderr of that moment (a test's
+    captured stream): later tests would log into a closed file, and their own stderr would
+    fill with "--- Logging error ---". Each test leaves the root logger as it found it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

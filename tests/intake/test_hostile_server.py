@@ -1,8 +1,7 @@
 """The hostile corpus against the real thing: `gateway run` in its own process over HTTP, and
 `gateway import` on the command line. Each file gets its 4xx within 5 s (exit status 2 within
 5 s of CPU time on the command line, the interpreter's start included),
-and the process stays under 500 MB resident all along (its peak, VmHWM from /proc, or the
-child's ru_maxrss from wait4)."""
+and the process stays under 500 MB resident all along (its peak: VmHWM from /proc)."""
 
 from __future__ import annotations
 
@@ -85,16 +84,29 @@ def test_each_hostile_file_over_http_is_refused_in_seconds_under_500_mb(gateway,
     assert peak < LIMIT_MB, f"the server peaked at {peak:.0f} MB resident"
 
 
+# The child's own peak: VmHWM of its address space, written at exit. Not wait4's ru_maxrss: Linux
+# carries the parent's resident size into a child's maxrss at exec (subprocess vforks), so late
+# in a test run it reported the pytest process's 550 MB for a command that peaked at 130 MB.
+_REPORTING_PEAK = ("import atexit, sys\n"
+                   "def _peak():\n"
+                   "    sys.stderr.write(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
+                   "atexit.register(_peak)\n"
+                   "from gateway.cli import main\n"
+                   "sys.exit(main())")
+
+
 def test_each_hostile_file_on_the_command_line_exits_2_in_seconds_under_500_mb(gateway, hostile_files) -> None:
     for name, (_, _, reason) in EXPECTED.items():
         started = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
+            [sys.executable, "-c", _REPORTING_PEAK,
              "import", str(hostile_files[name]), "--agency", "MY-AJJ", "--kind", "penalty"],
             env={**gateway["env"], "GATEWAY_LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         took = time.monotonic() - started
         err = proc.stderr.read().decode()
+        peak_kb = int(err.rsplit("VmHWM:", 1)[1].split()[0])
+        err = err.rsplit("VmHWM:", 1)[0]
         proc.stdout.close()
         proc.stderr.close()
         assert os.waitstatus_to_exitcode(status) == 2, (name, err)
@@ -103,5 +115,5 @@ def test_each_hostile_file_on_the_command_line_exits_2_in_seconds_under_500_mb(g
         # clock of a fresh process measures the neighbours (the server above is measured by it)
         cpu = usage.ru_utime + usage.ru_stime
         assert cpu < 5 and took < 60, (name, cpu, took)
-        print(f"gateway import {name}: exit 2, {cpu:.1f} s CPU, {took:.1f} s wall, peak {usage.ru_maxrss / 1024:.0f} MB")
-        assert usage.ru_maxrss / 1024 < LIMIT_MB, (name, usage.ru_maxrss)
+        print(f"gateway import {name}: exit 2, {cpu:.1f} s CPU, {took:.1f} s wall, peak {peak_kb / 1024:.0f} MB")
+        assert peak_kb / 1024 < LIMIT_MB, (name, peak_kb)

@@ -10,9 +10,11 @@ answered by one handler, as problem JSON (`gateway.errors`).
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import inspect
 import logging
+import re
 from functools import lru_cache
 
 import yaml
@@ -56,11 +58,44 @@ def _on_connexion_problem(request, exc: ProblemException):  # noqa: ANN001
     return problem_response(error)
 
 
+@functools.cache
+def _path_methods() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """Each path of the spec as a pattern, with the methods it documents."""
+    from gateway.access.authz import spec_rules
+
+    by_path: dict[str, set[str]] = {}
+    for rule in spec_rules().values():
+        by_path.setdefault(rule.path, set()).add(rule.method)
+    out = []
+    for path, methods in by_path.items():
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part)
+                          for part in re.split(r"(\{[^}]+\})", path))
+        if "GET" in methods:
+            methods.add("HEAD")
+        literal = len(re.sub(r"\{[^}]+\}", "", path))
+        out.append((literal, re.compile(pattern + "$"), tuple(sorted(methods))))
+    # the most specific first: /v1/deliveries/{id}:requeue before /v1/deliveries/{id}
+    return tuple((pattern, methods) for _, pattern, methods in sorted(out, key=lambda x: -x[0]))
+
+
+def allowed_methods(path: str) -> str | None:
+    """The `Allow` of a 405: every method the spec documents for the path. Starlette names only
+    the methods of the first route that matched the path, and connexion adds one route per
+    operation, so `GET, HEAD` came back for a path that also takes DELETE or POST."""
+    for pattern, methods in _path_methods():
+        if pattern.match(path):
+            return ", ".join(methods)
+    return None
+
+
 def _on_http_exception(request, exc: HTTPException):  # noqa: ANN001
     # Starlette's own answers (no route matched the path, say, when it holds a newline) in the
     # gateway's problem types, as every other answer
     cls = FRAMEWORK_STATUS.get(exc.status_code, RequestError)
-    error = cls(exc.detail or "", headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allow := allowed_methods(request.url.path)):
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allow}
+    error = cls(exc.detail or "", headers=headers)
     if error.status != exc.status_code:
         error.status = exc.status_code  # type: ignore[misc]
     return problem_response(error)

@@ -38,6 +38,10 @@ class WatchlistInvalid(GatewayError):
     status, slug, title = 400, "watchlist-invalid", "The watchlist cannot be accepted"
 
 
+class WatchlistsNotPermitted(GatewayError):
+    status, slug, title = 403, "watchlists-not-permitted", "Watchlists are for finance and insurance partners"
+
+
 class WatchlistTooLarge(GatewayError):
     status, slug, title = 413, "watchlist-too-large", "Too many subjects for one watchlist"
 
@@ -57,6 +61,8 @@ class WatchlistService:
         (a header row naming `uscc` and optionally `reference`, or one code per line); every
         code is validated, and any bad one refuses the whole request, each named by its row."""
         pairs: list[tuple[int, str, str | None]] = []
+        if not body:  # an empty body (connexion hands an empty CSV over as {}): no subject
+            body = b""
         if isinstance(body, (bytes, str)):  # text/csv
             text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
             rows = list(csv.reader(io.StringIO(text)))
@@ -171,7 +177,8 @@ class WatchlistService:
 
     def _may_watch(self, who: Principal) -> None:
         if who.sector not in WATCH_SECTORS or who.partner_id is None:
-            raise WatchlistInvalid(f"watchlists are for finance and insurance partners (this key: {who.sector})")
+            raise WatchlistsNotPermitted(f"watchlists are for finance and insurance partners (this key: {who.sector})",
+                                         sector=who.sector)
 
     def _check_size(self, n: int, already: int = 0) -> None:
         if n > self.max_subjects:

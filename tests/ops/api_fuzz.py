@@ -78,7 +78,21 @@ def seed_ids(services) -> dict[str, str]:  # noqa: ANN001
     # a dead delivery (of a bulletin of its own): what GET shows and requeue acts on
     dead = seed.delivery(services.db, services.clock.now(), state="dead", error="HTTP 503", attempts=8)
     return {"record_id": record_id, "uscc": code, "delivery_id": dead,
-            "bulletin_id": delivery.bulletin_id, "entry_id": entry}
+            "bulletin_id": delivery.bulletin_id, "entry_id": entry, "watchlist_id": _watchlist(services, code)}
+
+
+def _watchlist(services, code: str) -> str:  # noqa: ANN001
+    """A bank's poll watchlist of the seeded subject (operators read and change any)."""
+    from gateway.access import keys
+    from gateway.access.testing import partner_uscc
+
+    bank = partner_uscc("finance", 90)
+    with services.db.write() as conn:
+        partner_id = keys.add_partner(conn, uscc_code=bank, name="fuzz bank", sector="finance",
+                                      now=services.clock.now())
+    who = keys.Principal(key_id="fuzz-bank", kind="api_key", partner_id=partner_id, organisation=bank,
+                         name="fuzz bank", sector="finance", agency_code=None, scopes=keys.SECTOR_SCOPES["finance"])
+    return services.watchlists.create(who, name="fuzz", mode="poll", destination=None, subjects=[(code, None)])["id"]
 
 
 def eligibility_report(port: int, token: str, code: str) -> str:

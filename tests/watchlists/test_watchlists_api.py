@@ -43,7 +43,7 @@ def test_another_partner_cannot_see_or_change_a_bank_s_watchlist(authed):
     assert other.get("/v1/watchlists").json()["watchlists"] == []
 
 
-def test_a_land_office_may_not_keep_a_watchlist(authed):
+def test_a_land_office_may_not_keep_a_watchlist(authed):  # its key lacks the scope
     r = authed("land").post("/v1/watchlists", json={"mode": "poll", "subjects": [LISTED]})
     assert r.status_code == 403
     assert r.json()["type"].endswith("scope-missing")
@@ -164,3 +164,16 @@ def test_another_bank_cannot_send_its_notices_to_this_bank_s_destination(authed)
     r = authed("finance", seq=2).post("/v1/watchlists", json={"mode": "webhook", "destination": BANK_DESTINATION,
                                                               "subjects": [LISTED]})
     assert r.status_code == 400 and "not configured for your organisation" in r.json()["detail"]
+
+
+def test_an_operator_key_is_told_watchlists_are_for_banks_and_insurers(operator):
+    r = operator.post("/v1/watchlists", json={"mode": "poll", "subjects": []})
+    assert r.status_code == 403 and r.json()["type"].endswith("watchlists-not-permitted")
+
+
+def test_adding_an_empty_csv_adds_nothing(authed):
+    bank = authed("finance")
+    wid = register(bank, [LISTED])["id"]
+    r = bank.post(f"/v1/watchlists/{wid}/subjects", content=b"", headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert r.json()["subjects"] == 1

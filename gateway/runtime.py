@@ -37,6 +37,7 @@ class Background:
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> Background:
+        warm_imports()
         if self.consumer:
             switched = self.services.policy.follow_profile()
             if switched:
@@ -64,6 +65,15 @@ class Background:
                 stop()
             except Exception:  # noqa: BLE001 - stop what else runs
                 log.exception("stopping a background task failed")
+
+
+def warm_imports() -> None:
+    """Import, in this thread and before any other starts, the modules the threads import lazily.
+    openpyxl imports itself in a circle; two threads importing it at once (the demo's feeder
+    importing a file while the API's first request did) ended in `_DeadlockError` from the
+    import lock on the fresh-clone CI run (docs/notes.md)."""
+    import gateway.intake.importing  # noqa: F401  (openpyxl, the readers and the reports)
+    import gateway.intake.xlsxfile  # noqa: F401
 
 
 def start_delivery_thread(services: Services, **kw: object) -> Callable[[], None]:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway.cli import build_parser
 from gateway.paths import ROOT
 
@@ -33,6 +35,7 @@ def test_import_for_an_unknown_agency_is_one_clean_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and "NOPE" in lines[0], done.stderr
 
 
+@pytest.mark.slow  # every sub-command's --help in a fresh interpreter: 34 s here; .ci/run runs it
 def test_no_command_prints_a_library_warning(tmp_path):
     db = tmp_path / "g.db"
     for name in _subcommands():

@@ -222,17 +222,20 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     if not fresh:
         _settle(conn, by_state, now)
         return out
-    pks = conn.execute(insert(receipts).returning(r.id, r.delivery_id, sort_by_parameter_order=True), [
-        {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
-         "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
-         "error": None, "channel": "sync",
-         "conflict": e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)}
-        for e, digest in fresh
-    ]).all()
+    # RETURNING without sort_by_parameter_order: one multi-row INSERT (with the order asked
+    # for, SQLite inserts row by row); (delivery, content hash) is unique, so it names each row
+    pks = {(row.delivery_id, row.content_hash): row.id for row in conn.execute(
+        insert(receipts).returning(r.id, r.delivery_id, r.content_hash), [
+            {"delivery_id": e.delivery_id, "receipt_id": e.verified.receipt_id, "received_at": now, "signed": e.data,
+             "content_hash": digest, "verified": True, "duplicate": e.delivery_id in settled, "duplicate_count": 0,
+             "error": None, "channel": "sync",
+             "conflict": e.delivery_id in settled and _differs(conn, e.delivery_id, e.verified.outcomes)}
+            for e, digest in fresh
+        ])}
     items = [
-        {"receipt_pk": pk.id, "item_id": o.item_id, "delivery_id": e.delivery_id, "status": str(o.status),
-         "code": o.code, "message": o.message}
-        for (e, _), pk in zip(fresh, pks, strict=True) for o in e.verified.outcomes
+        {"receipt_pk": pks[(e.delivery_id, digest)], "item_id": o.item_id, "delivery_id": e.delivery_id,
+         "status": str(o.status), "code": o.code, "message": o.message}
+        for e, digest in fresh for o in e.verified.outcomes
     ]
     for part in chunks(items, 150):
         conn.execute(insert(receipt_items), part)

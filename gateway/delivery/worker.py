@@ -88,6 +88,8 @@ class Worker:
         reap_interval: float = 1.0,
         grace_seconds: float = 10.0,
         flush_max: int = 500,
+        flush_min: int = 48,
+        flush_linger: float = 0.02,
         random: Callable[[], float] | None = None,
     ) -> None:
         self.db = db
@@ -98,6 +100,11 @@ class Worker:
         self.reap_interval = reap_interval
         self.grace_seconds = grace_seconds
         self.flush_max = flush_max
+        # results are recorded in batches of up to flush_max; a batch smaller than flush_min
+        # waits up to flush_linger seconds for more (a batch's fixed cost — its transaction and
+        # a dozen statements — is several times a result's own: bench/deliver.py)
+        self.flush_min = flush_min
+        self.flush_linger = flush_linger
         self.random = random
         self.lanes: dict[str, _Lane] = {}
         self._results: list[SendResult] = []
@@ -278,6 +285,7 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._results_ready.wait(), 0.2)
                 continue
+            await self._gather_batch(stop)
             try:
                 await self._flush_once()
                 backoff = 0.1
@@ -287,6 +295,17 @@ class Worker:
                             len(self._results), type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _gather_batch(self, stop: asyncio.Event) -> None:
+        """Let a small batch grow for up to flush_linger seconds (not while stopping)."""
+        deadline = time.monotonic() + self.flush_linger
+        while len(self._results) < self.flush_min and not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or not any(lane.sending for lane in self.lanes.values()):
+                return  # nothing more is coming soon
+            self._results_ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._results_ready.wait(), left)
 
     async def _flush_once(self) -> None:
         batch = self._results[: self.flush_max]
@@ -349,9 +368,10 @@ class Worker:
 
 
 def _wants_claim(lane: _Lane) -> bool:
-    """A free slot, and claims in bunches: a few free slots are refilled once more have freed up."""
+    """A free slot, and claims in bunches: free slots are refilled once half of them have freed
+    up (a claim's fixed cost — its transaction — is paid once per bunch)."""
     free = lane.config.concurrency - lane.sending
-    return free > 0 and not (lane.sending and free < max(1, lane.config.concurrency // 4))
+    return free > 0 and not (lane.sending and free < max(1, lane.config.concurrency // 2))
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -43,7 +43,7 @@ from signxml.exceptions import SignXMLException
 from signxml.util import X509CertChainVerifier
 
 from gateway import xmlsafe
-from gateway.signing import xsd
+from gateway.signing import profile_verify, xsd
 from gateway.signing.keys import SigningKey, key_id_for
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -334,6 +334,14 @@ def verify_xml(
     pinned = _pinned_signer(trust, certs, key_name)
     if pinned is None and not (trust.anchors and certs):
         raise _fail(f"the signing certificate is not one pinned for {trust.name}")
+    if pinned is not None and profile_verify.applies(_sig):
+        try:
+            if schema_name is None:  # as signxml does: the Signature against the XML-DSig schema
+                _Verifier(root).validate_schema(_sig)
+            fast = profile_verify.verify(root, _sig, pinned, now)
+        except (SignXMLException, etree.DocumentInvalid) as exc:
+            raise _fail(f"{type(exc).__name__}: {exc}") from None
+        return _verified(pinned, fast.signed_xml, fast.signed_data, fast.signed_info)
     config = SignatureConfiguration(
         require_x509=True,
         location="./",
@@ -355,7 +363,11 @@ def verify_xml(
     signer = pinned if pinned is not None else x509.load_der_x509_certificate(certs[0])
     if result.signed_xml is None:
         raise _fail("the signed content is not XML")
-    signed_info = result.signature_xml.find("ds:SignedInfo", _NS)
+    return _verified(signer, result.signed_xml, result.signed_data, result.signature_xml.find("ds:SignedInfo", _NS))
+
+
+def _verified(signer: x509.Certificate, signed_xml: etree._Element, signed_data: bytes,
+              signed_info: etree._Element) -> VerifiedXml:
     references = tuple(
         ReferenceDigest(
             uri=r.get("URI", ""),
@@ -366,8 +378,8 @@ def verify_xml(
     )
     method = signed_info.find("ds:SignatureMethod", _NS).get("Algorithm")
     return VerifiedXml(
-        root=result.signed_xml,
-        signed_bytes=result.signed_data,
+        root=signed_xml,
+        signed_bytes=signed_data,
         signer=signer,
         key_id=key_id_for(signer),
         signature_method=method,

@@ -150,9 +150,11 @@ async def drain(services, registry: DestinationRegistry, count: int, profile: bo
     stop = asyncio.Event()
     worker = Worker(services.db, services.clock, registry, poll_interval=0.01, flush_max=1000)
     loop = asyncio.get_running_loop()
-    profiles = [cProfile.Profile(), cProfile.Profile()] if profile else []
-    if profile:  # one profiler per thread: the event loop's and the worker's database thread
-        await loop.run_in_executor(worker._executor, profiles[1].enable)
+    profiles = [cProfile.Profile(), cProfile.Profile(), cProfile.Profile()] if profile else []
+    threads = (worker._executor, worker._flush_executor)
+    if profile:  # one profiler per thread: the event loop's and the worker's two database threads
+        for executor, prof in zip(threads, profiles[1:], strict=True):
+            await loop.run_in_executor(executor, prof.enable)
         profiles[0].enable()
     t0 = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))
@@ -171,7 +173,8 @@ async def drain(services, registry: DestinationRegistry, count: int, profile: bo
     elapsed = time.perf_counter() - t0
     if profile:
         profiles[0].disable()
-        await loop.run_in_executor(worker._executor, profiles[1].disable)
+        for executor, prof in zip(threads, profiles[1:], strict=True):
+            await loop.run_in_executor(executor, prof.disable)
         print_profile(profiles, count)
     stop.set()
     await task

@@ -111,7 +111,10 @@ class Worker:
         self._results_ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._digests: dict[str, tuple[ReferenceDigest, ...]] = {}
+        # two database threads: claims (and reaps) never wait behind the recording of a batch
+        # (on PostgreSQL both proceed at once; SQLite serialises the two writers itself)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+        self._flush_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-flush")
         self._last_reap = 0.0
         self.counters = {"claimed": 0, "sent": 0, "settled": 0, "retried": 0, "dead": 0, "rejected": 0,
                          "bad_receipts": 0, "lost_leases": 0, "reaped": 0, "db_errors": 0}
@@ -121,9 +124,10 @@ class Worker:
     def now(self) -> dt.datetime:
         return self.clock.now()
 
-    async def _db(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    async def _db(self, fn: Callable[..., Any], *args: Any, executor: concurrent.futures.Executor | None = None,
+                  **kw: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kw))
+        return await loop.run_in_executor(executor or self._executor, lambda: fn(*args, **kw))
 
     def _write(self, fn: Callable[..., Any]) -> Callable[[], Any]:
         def run() -> Any:
@@ -309,7 +313,7 @@ class Worker:
 
     async def _flush_once(self) -> None:
         batch = self._results[: self.flush_max]
-        await self._db(self._write(lambda c: self._apply(c, batch)))
+        await self._db(self._write(lambda c: self._apply(c, batch)), executor=self._flush_executor)
         del self._results[: len(batch)]
         for r in batch:
             lane = self.lanes[r.claimed.destination]
@@ -332,6 +336,7 @@ class Worker:
         for lane in self.lanes.values():
             await lane.adapter.aclose()
         self._executor.shutdown(wait=True)
+        self._flush_executor.shutdown(wait=True)
 
     def _apply(self, conn, batch: list[SendResult]) -> None:  # noqa: ANN001
         policies = {name: LanePolicy(lane.retry, lane.breaker) for name, lane in self.lanes.items()}
@@ -361,6 +366,7 @@ class Worker:
             with contextlib.suppress(Exception):
                 await lane.adapter.aclose()
         self._executor.shutdown(wait=True)
+        self._flush_executor.shutdown(wait=True)
 
     async def _drain_results(self) -> None:
         while self._results:

@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
+from gateway.signing.dsig import ReferenceDigest, reference_digests
 from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries, delivery_attempts
 from gateway.store.sql import chunks
 
@@ -110,7 +112,7 @@ def enqueue_bulletin(
     delivery_id = delivery_id or str(uuid.uuid4())
     conn.execute(insert(bulletins).values(
         id=bulletin_id, destination=destination, sequence=sequence, kind=str(kind), item_count=len(items),
-        signed=signed, digest=signed_digest(signed), created_at=now,
+        signed=signed, digest=signed_digest(signed), created_at=now, reference_digests=_encode_digests(signed),
     ))
     rows = [
         {"bulletin_id": bulletin_id, "item_id": i[0], "record_uid": i[1], "subject": i[2], "kind": str(i[3])}
@@ -178,11 +180,33 @@ def claim(conn: Connection, *, destination: str, worker: str, limit: int, now: d
     return [Claimed(*row) for row in conn.execute(stmt)]
 
 
-def signed_bulletins(conn: Connection, bulletin_ids: Iterable[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
+class SignedBulletin(NamedTuple):
+    signed: bytes  # the exact bytes to send
+    digests: tuple[ReferenceDigest, ...]  # what a receipt for it must echo
+
+
+def _encode_digests(signed: bytes) -> str | None:
+    try:
+        digests = reference_digests(signed)
+    except Exception:  # noqa: BLE001 - not a signed document: read (and refused) when a receipt comes
+        return None
+    return json.dumps([[d.uri, d.digest_method, d.digest_value] for d in digests])
+
+
+def digests_of(row) -> tuple[ReferenceDigest, ...]:  # noqa: ANN001 - a bulletins row
+    """The reference digests of a stored bulletin: as stored, or read from its signed bytes
+    (bulletins stored before migration 0016)."""
+    if row.reference_digests:
+        return tuple(ReferenceDigest(*d) for d in json.loads(row.reference_digests))
+    return reference_digests(bytes(row.signed))
+
+
+def signed_bulletins(conn: Connection, bulletin_ids: Iterable[str]) -> dict[str, SignedBulletin]:
+    out: dict[str, SignedBulletin] = {}
+    b = bulletins.c
     for part in chunks(sorted(set(bulletin_ids))):
-        for row in conn.execute(select(bulletins.c.id, bulletins.c.signed).where(bulletins.c.id.in_(part))):
-            out[row.id] = bytes(row.signed)
+        for row in conn.execute(select(b.id, b.signed, b.reference_digests).where(b.id.in_(part))):
+            out[row.id] = SignedBulletin(bytes(row.signed), digests_of(row))
     return out
 
 

@@ -125,7 +125,7 @@ def accept_receipt(db: Database, registry: DestinationRegistry, data: bytes, now
         _refuse(db, data, "not_the_destination", why, now, channel, **where)
         raise ReceiptNotYours(why)
     try:
-        verified = verify_for_delivery(data, registry.trust(row.destination), bytes(bulletin.signed),
+        verified = verify_for_delivery(data, registry.trust(row.destination), outbox.digests_of(bulletin),
                                        delivery_id=delivery_id, bulletin_id=row.bulletin_id, now=now)
     except ReceiptInvalid as exc:
         reason = "mismatch" if isinstance(exc, ReceiptMismatch) else "not_verified"
@@ -166,9 +166,9 @@ async def check_overdue_receipts_async(db: Database, registry: DestinationRegist
             data = await adapters[row.destination].query_receipt(row.delivery_id, row.bulletin_id)
             if data:
                 with db.read() as conn:
-                    signed = bytes(outbox.get_bulletin(conn, row.bulletin_id).signed)
+                    digests = outbox.digests_of(outbox.get_bulletin(conn, row.bulletin_id))
                 try:
-                    verified = verify_for_delivery(data, registry.trust(row.destination), signed,
+                    verified = verify_for_delivery(data, registry.trust(row.destination), digests,
                                                    delivery_id=row.delivery_id, bulletin_id=row.bulletin_id, now=now)
                 except ReceiptInvalid as exc:  # logged as refused; the delivery is untouched
                     verified = None

@@ -44,12 +44,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gateway.clock import Clock
 from gateway.delivery import breaker, breaker_store, outbox, receipts
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
-from gateway.delivery.outbox import Claimed
+from gateway.delivery.outbox import Claimed, SignedBulletin
 from gateway.delivery.port import Destination, OutgoingDelivery, PushResult
 from gateway.delivery.ratelimit import TokenBucket
 from gateway.delivery.results import LanePolicy, SendResult, apply_results
 from gateway.delivery.retry import RetryPolicy
-from gateway.signing.dsig import ReferenceDigest, reference_digests
 from gateway.signing.receipt import ReceiptInvalid
 from gateway.store.db import Database
 
@@ -110,7 +109,6 @@ class Worker:
         self._results: list[SendResult] = []
         self._results_ready = asyncio.Event()
         self._wake = asyncio.Event()
-        self._digests: dict[str, tuple[ReferenceDigest, ...]] = {}
         # two database threads: claims (and reaps) never wait behind the recording of a batch
         # (on PostgreSQL both proceed at once; SQLite serialises the two writers itself)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
@@ -216,8 +214,8 @@ class Worker:
                 continue
             claimed_any = True
             self.counters["claimed"] += len(batch)
-            for claimed, signed in batch:
-                task = asyncio.create_task(self._send(lane, claimed, signed))
+            for claimed, bulletin in batch:
+                task = asyncio.create_task(self._send(lane, claimed, bulletin))
                 lane.inflight[claimed.delivery_id] = task
                 lane.sending += 1
         return claimed_any
@@ -228,7 +226,7 @@ class Worker:
                 return fn(conn)
         return run
 
-    def _claim(self, conn, name: str, limit: int, lane: _Lane) -> list[tuple[Claimed, bytes]]:  # noqa: ANN001
+    def _claim(self, conn, name: str, limit: int, lane: _Lane) -> list[tuple[Claimed, SignedBulletin]]:  # noqa: ANN001
         claimed = outbox.claim(conn, destination=name, worker=self.worker_id, limit=limit, now=self.now(),
                                lease_seconds=lane.config.lease_seconds)
         if not claimed:
@@ -238,15 +236,16 @@ class Worker:
 
     # --- one send ---------------------------------------------------------------------
 
-    async def _send(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
+    async def _send(self, lane: _Lane, claimed: Claimed, bulletin: SignedBulletin) -> None:
         try:
-            await self._push_and_check(lane, claimed, signed)
+            await self._push_and_check(lane, claimed, bulletin)
         finally:
             lane.sending -= 1
             if _wants_claim(lane):  # enough slots are free: claim more while the result waits for its batch
                 self._wake.set()
 
-    async def _push_and_check(self, lane: _Lane, claimed: Claimed, signed: bytes) -> None:
+    async def _push_and_check(self, lane: _Lane, claimed: Claimed, bulletin: SignedBulletin) -> None:
+        signed = bulletin.signed
         await lane.bucket.acquire()
         started = self.now()
         t0 = time.perf_counter()
@@ -266,11 +265,8 @@ class Worker:
         result = SendResult(claimed, started, self.now(), (time.perf_counter() - t0) * 1000, push)
         if push.delivered and push.receipt:
             try:
-                digests = self._digests.get(claimed.bulletin_id)
-                if digests is None:
-                    digests = self._digests[claimed.bulletin_id] = reference_digests(signed)
                 result.receipt = receipts.verify_for_delivery(
-                    push.receipt, self.registry.trust(lane.config.name), digests,
+                    push.receipt, self.registry.trust(lane.config.name), bulletin.digests,
                     delivery_id=claimed.delivery_id, bulletin_id=claimed.bulletin_id, now=result.finished_at)
             except ReceiptInvalid as exc:
                 result.receipt_error = str(exc)
@@ -318,7 +314,6 @@ class Worker:
         for r in batch:
             lane = self.lanes[r.claimed.destination]
             lane.inflight.pop(r.claimed.delivery_id, None)
-            self._digests.pop(r.claimed.bulletin_id, None)
         self._wake.set()
 
     async def run_once(self) -> int:

@@ -38,6 +38,8 @@ bulletins = Table(
     Column("item_count", Integer, nullable=False),
     Column("signed", LargeBinary, nullable=False),  # the exact bytes sent, never re-serialised
     Column("digest", String(64), nullable=False),  # sha256 hex of `signed`
+    # JSON [[uri, digest method, digest value], ...]: what a receipt must echo (NULL before 0016)
+    Column("reference_digests", Text),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("destination", "sequence"),
 )

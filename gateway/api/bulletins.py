@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 
 from gateway import xmlsafe
 from gateway.api.deps import services
-from gateway.delivery import outbox, receipt_store
+from gateway.delivery import bulletin_store, receipt_store
 from gateway.errors import GatewayError
 from gateway.signing.dsig import describe_signature
 from gateway.signing.evidence import build_evidence_zip
@@ -20,7 +20,7 @@ class BulletinNotFound(GatewayError):
 
 def get_bulletin(bulletin_id: str):  # noqa: ANN201
     with services().db.read() as conn:
-        row = outbox.get_bulletin(conn, bulletin_id)
+        row = bulletin_store.get_bulletin(conn, bulletin_id)
     if row is None:
         raise BulletinNotFound(f"no bulletin {bulletin_id}")
     return ConnexionResponse(status_code=200, mimetype="application/xml", content_type="application/xml",
@@ -31,7 +31,7 @@ def get_evidence(bulletin_id: str):  # noqa: ANN201
     """A zip of the bulletin, its verified receipts and the certificates to check them offline."""
     svc = services()
     with svc.db.read() as conn:
-        row = outbox.get_bulletin(conn, bulletin_id)
+        row = bulletin_store.get_bulletin(conn, bulletin_id)
         if row is None:
             raise BulletinNotFound(f"no bulletin {bulletin_id}")
         found = receipt_store.verified_receipts_of_bulletin(conn, bulletin_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from gateway.api.deps import services
 from gateway.api.problems import json_response
-from gateway.delivery import outbox, receipt_store
+from gateway.delivery import bulletin_store, outbox, receipt_store
 from gateway.delivery.outbox import STATES
 from gateway.errors import GatewayError
 
@@ -57,7 +57,7 @@ def delivery_detail(conn, row) -> dict[str, Any]:  # noqa: ANN001
          "outcome": outcomes[i.item_id].status if i.item_id in outcomes else None,
          "code": outcomes[i.item_id].code if i.item_id in outcomes else None,
          "message": outcomes[i.item_id].message if i.item_id in outcomes else None}
-        for i in outbox.items_of(conn, row.bulletin_id)
+        for i in bulletin_store.items_of(conn, row.bulletin_id)
     ]
     return body
 

@@ -1,4 +1,5 @@
-"""The durable outbox: it owns every SQL statement on bulletins and deliveries.
+"""The durable outbox: every SQL statement that changes bulletins and deliveries (reads of
+stored bulletins are `gateway.delivery.bulletin_store`).
 
 Routing/batching enqueue a signed bulletin for one destination in their own transaction
 (`enqueue_bulletin`): the bulletin row (exact signed bytes), its items, and one delivery in
@@ -36,15 +37,13 @@ what another worker has done since.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from gateway.signing.dsig import ReferenceDigest, reference_digests
+from gateway.delivery.bulletin_store import encode_digests, signed_digest
 from gateway.store.delivery_tables import bulletin_items, bulletins, deliveries, delivery_attempts
 from gateway.store.sql import chunks
 
@@ -79,10 +78,6 @@ class DuplicateBulletin(Exception):
     """A bulletin with this id (or this destination sequence) is already in the outbox."""
 
 
-def signed_digest(signed: bytes) -> str:
-    return hashlib.sha256(signed).hexdigest()
-
-
 def enqueue_bulletin(
     conn: Connection,
     *,
@@ -112,7 +107,7 @@ def enqueue_bulletin(
     delivery_id = delivery_id or str(uuid.uuid4())
     conn.execute(insert(bulletins).values(
         id=bulletin_id, destination=destination, sequence=sequence, kind=str(kind), item_count=len(items),
-        signed=signed, digest=signed_digest(signed), created_at=now, reference_digests=_encode_digests(signed),
+        signed=signed, digest=signed_digest(signed), created_at=now, reference_digests=encode_digests(signed),
     ))
     rows = [
         {"bulletin_id": bulletin_id, "item_id": i[0], "record_uid": i[1], "subject": i[2], "kind": str(i[3])}
@@ -178,36 +173,6 @@ def claim(conn: Connection, *, destination: str, worker: str, limit: int, now: d
     stmt = claim_statement(conn, destination=destination, worker=worker, limit=limit, now=now,
                            lease_until=now + dt.timedelta(seconds=lease_seconds))
     return [Claimed(*row) for row in conn.execute(stmt)]
-
-
-class SignedBulletin(NamedTuple):
-    signed: bytes  # the exact bytes to send
-    digests: tuple[ReferenceDigest, ...]  # what a receipt for it must echo
-
-
-def _encode_digests(signed: bytes) -> str | None:
-    try:
-        digests = reference_digests(signed)
-    except Exception:  # noqa: BLE001 - not a signed document: read (and refused) when a receipt comes
-        return None
-    return json.dumps([[d.uri, d.digest_method, d.digest_value] for d in digests])
-
-
-def digests_of(row) -> tuple[ReferenceDigest, ...]:  # noqa: ANN001 - a bulletins row
-    """The reference digests of a stored bulletin: as stored, or read from its signed bytes
-    (bulletins stored before migration 0016)."""
-    if row.reference_digests:
-        return tuple(ReferenceDigest(*d) for d in json.loads(row.reference_digests))
-    return reference_digests(bytes(row.signed))
-
-
-def signed_bulletins(conn: Connection, bulletin_ids: Iterable[str]) -> dict[str, SignedBulletin]:
-    out: dict[str, SignedBulletin] = {}
-    b = bulletins.c
-    for part in chunks(sorted(set(bulletin_ids))):
-        for row in conn.execute(select(b.id, b.signed, b.reference_digests).where(b.id.in_(part))):
-            out[row.id] = SignedBulletin(bytes(row.signed), digests_of(row))
-    return out
 
 
 def reap_expired_leases(conn: Connection, now: dt.datetime,
@@ -388,10 +353,6 @@ def get_delivery(conn: Connection, delivery_id: str):  # noqa: ANN201
     return conn.execute(select(deliveries).where(deliveries.c.delivery_id == delivery_id)).first()
 
 
-def get_bulletin(conn: Connection, bulletin_id: str):  # noqa: ANN201
-    return conn.execute(select(bulletins).where(bulletins.c.id == bulletin_id)).first()
-
-
 def list_deliveries(conn: Connection, *, state: str | None = None, destination: str | None = None,
                     bulletin: str | None = None, limit: int = 100, after: str | None = None) -> list:
     """Deliveries newest first, keyset-paginated by (created_at, delivery_id) through `after`."""
@@ -414,11 +375,6 @@ def list_deliveries(conn: Connection, *, state: str | None = None, destination: 
 def attempts_of(conn: Connection, delivery_id: str) -> list:
     a = delivery_attempts.c
     return conn.execute(select(delivery_attempts).where(a.delivery_id == delivery_id).order_by(a.id)).all()
-
-
-def items_of(conn: Connection, bulletin_id: str) -> list:
-    b = bulletin_items.c
-    return conn.execute(select(bulletin_items).where(b.bulletin_id == bulletin_id).order_by(b.item_id)).all()
 
 
 def count_by_state(conn: Connection, destination: str | None = None) -> dict[str, int]:

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.delivery import outbox
+from gateway.delivery import bulletin_store, outbox
 from gateway.delivery import refused_store as refused
 from gateway.delivery.destinations import DestinationRegistry, load_adapter_factory
 from gateway.delivery.receipt_store import (
@@ -110,7 +110,7 @@ def accept_receipt(db: Database, registry: DestinationRegistry, data: bytes, now
         raise ReceiptInvalid("not a receipt: no DeliveryId")
     with db.read() as conn:
         row = outbox.get_delivery(conn, delivery_id)
-        bulletin = outbox.get_bulletin(conn, row.bulletin_id) if row is not None else None
+        bulletin = bulletin_store.get_bulletin(conn, row.bulletin_id) if row is not None else None
     if row is None:
         _refuse(db, data, "unknown_delivery", f"no delivery {delivery_id}", now, channel, delivery_id=delivery_id,
                 poster=poster)
@@ -125,7 +125,7 @@ def accept_receipt(db: Database, registry: DestinationRegistry, data: bytes, now
         _refuse(db, data, "not_the_destination", why, now, channel, **where)
         raise ReceiptNotYours(why)
     try:
-        verified = verify_for_delivery(data, registry.trust(row.destination), outbox.digests_of(bulletin),
+        verified = verify_for_delivery(data, registry.trust(row.destination), bulletin_store.digests_of(bulletin),
                                        delivery_id=delivery_id, bulletin_id=row.bulletin_id, now=now)
     except ReceiptInvalid as exc:
         reason = "mismatch" if isinstance(exc, ReceiptMismatch) else "not_verified"
@@ -166,7 +166,7 @@ async def check_overdue_receipts_async(db: Database, registry: DestinationRegist
             data = await adapters[row.destination].query_receipt(row.delivery_id, row.bulletin_id)
             if data:
                 with db.read() as conn:
-                    digests = outbox.digests_of(outbox.get_bulletin(conn, row.bulletin_id))
+                    digests = bulletin_store.digests_of(bulletin_store.get_bulletin(conn, row.bulletin_id))
                 try:
                     verified = verify_for_delivery(data, registry.trust(row.destination), digests,
                                                    delivery_id=row.delivery_id, bulletin_id=row.bulletin_id, now=now)

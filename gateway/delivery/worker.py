@@ -42,9 +42,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway.clock import Clock
-from gateway.delivery import breaker, breaker_store, outbox, receipts
+from gateway.delivery import breaker, breaker_store, bulletin_store, outbox, receipts
+from gateway.delivery.bulletin_store import SignedBulletin
 from gateway.delivery.destinations import DestinationConfig, DestinationRegistry
-from gateway.delivery.outbox import Claimed, SignedBulletin
+from gateway.delivery.outbox import Claimed
 from gateway.delivery.port import Destination, OutgoingDelivery, PushResult
 from gateway.delivery.ratelimit import TokenBucket
 from gateway.delivery.results import LanePolicy, SendResult, apply_results
@@ -231,7 +232,7 @@ class Worker:
                                lease_seconds=lane.config.lease_seconds)
         if not claimed:
             return []
-        signed = outbox.signed_bulletins(conn, (c.bulletin_id for c in claimed))
+        signed = bulletin_store.signed_bulletins(conn, (c.bulletin_id for c in claimed))
         return [(c, signed[c.bulletin_id]) for c in claimed]
 
     # --- one send ---------------------------------------------------------------------

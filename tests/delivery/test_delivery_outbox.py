@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from delivery_helpers import SCRIPTS, config, enqueue_many, registry, sign
 
-from gateway.delivery import breaker_store, outbox
+from gateway.delivery import breaker_store, bulletin_store, outbox
 from gateway.delivery.port import PushResult
 from gateway.delivery.worker import Worker
 
@@ -37,10 +37,10 @@ def test_enqueue_keeps_the_exact_signed_bytes_and_numbers_bulletins_per_destinat
         assert outbox.next_sequence(conn, "local") == 2
         assert outbox.next_sequence(conn, "other") == 1
     with db.read() as conn:
-        assert bytes(outbox.get_bulletin(conn, "b-1").signed) == data
+        assert bytes(bulletin_store.get_bulletin(conn, "b-1").signed) == data
         row = outbox.get_delivery(conn, did)
         assert (row.state, row.attempts, row.destination) == ("pending", 0, "local")
-        assert [i.record_uid for i in outbox.items_of(conn, "b-1")] == ["rec-1"]
+        assert [i.record_uid for i in bulletin_store.items_of(conn, "b-1")] == ["rec-1"]
     with pytest.raises(outbox.DuplicateBulletin), db.write() as conn:
         outbox.enqueue_bulletin(conn, destination="local", signed=data, bulletin_id="b-2", sequence=1,
                                 kind="rating", items=[], now=clock.now())

@@ -10,7 +10,7 @@ from delivery_helpers import USCC, config, enqueue_many, registry, sign
 
 import adapters.local as local_adapter
 from adapters.local.recorder import Recorder
-from gateway.delivery import outbox, receipts
+from gateway.delivery import bulletin_store, outbox, receipts
 from gateway.signing.dsig import reference_digests
 from gateway.signing.keys import ensure_dev_keyring
 from gateway.signing.receipt import ItemOutcome, ReceiptMismatch, build_receipt
@@ -61,7 +61,7 @@ def _sent(db, keys_dir, clock, n_items=2, record_uid=None):
         outbox.claim(conn, destination="local", worker="w", limit=1, now=clock.now(), lease_seconds=30)
         outbox.mark_sent(conn, delivery_id=did, worker="w", now=clock.now())
         row = outbox.get_delivery(conn, did)
-        signed = bytes(outbox.get_bulletin(conn, row.bulletin_id).signed)
+        signed = bytes(bulletin_store.get_bulletin(conn, row.bulletin_id).signed)
     return did, row.bulletin_id, signed
 
 
@@ -195,7 +195,7 @@ def test_delivery_api_lists_shows_requeues_and_serves_bulletins_and_evidence(api
     detail = api.get(f"/v1/deliveries/{ids[0]}").json()
     bulletin = api.get(f"/v1/bulletins/{detail['bulletin_id']}")
     with db.read() as conn:
-        assert bulletin.content == bytes(outbox.get_bulletin(conn, detail["bulletin_id"]).signed)
+        assert bulletin.content == bytes(bulletin_store.get_bulletin(conn, detail["bulletin_id"]).signed)
     assert bulletin.headers["content-type"].startswith("application/xml")
     evidence = api.get(f"/v1/bulletins/{detail['bulletin_id']}/evidence")
     names = zipfile.ZipFile(io.BytesIO(evidence.content)).namelist()

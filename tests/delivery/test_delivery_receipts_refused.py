@@ -8,7 +8,7 @@ import pytest
 from delivery_helpers import config, enqueue_many, registry
 
 from gateway.access.testing import headers_for, issue, partner_uscc
-from gateway.delivery import outbox, receipts
+from gateway.delivery import bulletin_store, outbox, receipts
 from gateway.signing.dsig import reference_digests
 from gateway.signing.keys import ensure_dev_keyring
 from gateway.signing.receipt import ItemOutcome, build_receipt
@@ -45,7 +45,7 @@ def _sent(db, keys_dir, clock, destination="local"):
         outbox.claim(conn, destination=destination, worker="w", limit=1, now=clock.now(), lease_seconds=30)
         outbox.mark_sent(conn, delivery_id=did, worker="w", now=clock.now())
         row = outbox.get_delivery(conn, did)
-        signed = bytes(outbox.get_bulletin(conn, row.bulletin_id).signed)
+        signed = bytes(bulletin_store.get_bulletin(conn, row.bulletin_id).signed)
     return did, row.bulletin_id, signed
 
 

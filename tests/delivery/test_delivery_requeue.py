@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from delivery_helpers import config, enqueue_many, registry
 
-from gateway.delivery import outbox
+from gateway.delivery import bulletin_store, outbox
 from gateway.delivery.outbox import FINAL_STATES, STATES, State
 from gateway.delivery.worker import Worker
 
@@ -154,7 +154,7 @@ def _accepted_receipt(db, keys_dir, did):
 
     with db.read() as conn:
         bid = outbox.get_delivery(conn, did).bulletin_id
-        signed = bytes(outbox.get_bulletin(conn, bid).signed)
-        items = [i.item_id for i in outbox.items_of(conn, bid)]
+        signed = bytes(bulletin_store.get_bulletin(conn, bid).signed)
+        items = [i.item_id for i in bulletin_store.items_of(conn, bid)]
     return build_receipt(reference_digests(signed), [ItemOutcome(i, "accepted") for i in items],
                          key=ensure_dev_keyring(keys_dir).active, delivery_id=did, receiver="local", bulletin_id=bid)

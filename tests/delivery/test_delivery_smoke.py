@@ -4,7 +4,7 @@ import asyncio
 
 from delivery_helpers import applied_once, config, enqueue_many, registry
 
-from gateway.delivery import outbox
+from gateway.delivery import bulletin_store, outbox
 from gateway.delivery.worker import Worker
 
 
@@ -51,7 +51,7 @@ async def test_bulletins_stored_before_their_digests_were_kept_still_settle_by_r
     ids = enqueue_many(db, keys_dir, 6, now=services.clock.now())
     with db.write() as conn:
         rows = conn.execute(bulletins.select()).all()
-        assert all(outbox.digests_of(r) == reference_digests(bytes(r.signed)) for r in rows)
+        assert all(bulletin_store.digests_of(r) == reference_digests(bytes(r.signed)) for r in rows)
         conn.execute(update(bulletins).where(bulletins.c.id.in_([r.id for r in rows[:3]]))
                      .values(reference_digests=None))
     reg = registry(keys_dir, config(options={"url": recording_server.url}))

@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import insert, select, update
 
-from gateway.delivery import outbox
+from gateway.delivery import bulletin_store, outbox
 from gateway.store.delivery_tables import delivery_attempts, destination_state, receipt_items, receipts
 from gateway.store.policy_tables import list_entries
 from gateway.store.tables import agencies, records, subjects
@@ -53,7 +53,7 @@ def delivery(db, now: dt.datetime, *, destination: str = "local", state: str = "
 def reject_item(db, delivery_id: str, now: dt.datetime, code: str = "E_FIELD") -> None:
     with db.write() as conn:
         row = outbox.get_delivery(conn, delivery_id)
-        item = outbox.items_of(conn, row.bulletin_id)[0]
+        item = bulletin_store.items_of(conn, row.bulletin_id)[0]
         pk = conn.execute(insert(receipts).values(
             delivery_id=delivery_id, receipt_id="R1", received_at=now, signed=b"<Receipt/>", content_hash="h" * 64,
             verified=True, duplicate=False, duplicate_count=0, channel="sync").returning(receipts.c.id)).scalar_one()

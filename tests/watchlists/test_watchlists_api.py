@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.delivery import outbox
+from gateway.delivery import bulletin_store, outbox
 from gateway.publication.bulletin import parse_bulletin
 from gateway.signing.dsig import Trust
 from tests.access.access_helpers import CLEAN, LISTED, seed_listed_subject
@@ -126,7 +126,7 @@ def test_a_webhook_watchlist_gets_each_change_in_one_signed_bulletin_once(authed
     with access.db.read() as conn:
         rows = outbox.list_deliveries(conn, destination=BANK_DESTINATION)
         assert len(rows) == 1 and rows[0].state == "pending"
-        signed = outbox.get_bulletin(conn, rows[0].bulletin_id).signed
+        signed = bulletin_store.get_bulletin(conn, rows[0].bulletin_id).signed
     verified = parse_bulletin(signed, Trust.for_keys("gateway", access.keyring))
     assert verified.header.kind == "watch"
     (item,) = verified.items

@@ -93,6 +93,8 @@ gateway.domain.identifiers.errors.InvalidComponent: Position 2 (organisation cat
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from gateway.domain.identifiers import divisions, orgcode
 from gateway.domain.identifiers._text import checked_with_suggestion, clean, passes
 from gateway.domain.identifiers.errors import (  # IdentifierError: the doctests catch it
@@ -261,8 +263,12 @@ def _check(number: str) -> str:
     return number
 
 
+@lru_cache(maxsize=65536)
 def validate(number: str) -> str:
-    """Return the compact USCC or raise an `IdentifierError` naming the broken rule and position."""
+    """Return the compact USCC or raise an `IdentifierError` naming the broken rule and position.
+
+    Pure, so valid answers are cached (a failure raises afresh each time, never cached): a
+    file names the same issuing authority on every row and the same subjects again and again."""
     number = compact(number)
     # no suggestion for the placeholder: it is a valid code that needs its 注册号
     return checked_with_suggestion(_check, number, suggest=number != PLACEHOLDER)

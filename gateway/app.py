@@ -26,6 +26,7 @@ from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from gateway.access import authz
 from gateway.access.authn import MISSING_DETAIL, challenge
 from gateway.access.recorder import AuditMiddleware
 from gateway.api import deps
@@ -159,6 +160,7 @@ def create_app(services: Services) -> AsyncApp:
     deps.install(services)
     spec = load_spec()
     pin_signatures(spec)
+    authz.spec_rules()  # the access rules read now, not on the first authenticated request
     app = AsyncApp(__name__, specification_dir=str(OPENAPI.parent))
     app.add_api(
         spec,

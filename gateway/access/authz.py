@@ -100,7 +100,9 @@ def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def spec_rules() -> dict[str, OperationRule]:
-    return load_rules(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")))
+    # libyaml when present: the pure-Python parser took 0.3 s, on the first authenticated request
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return load_rules(yaml.load(OPENAPI.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506 - a safe loader
 
 
 def rule_for(operation_id: str | None) -> OperationRule | None:

@@ -61,10 +61,10 @@ def _on_conflict(stmt):  # noqa: ANN001, ANN202
 def enqueue(conn: Connection, subject_ids: Iterable[int], now: dt.datetime, cause: str) -> int:
     """Record that these subjects changed (in the caller's transaction); returns how many."""
     ids = sorted(set(subject_ids))
-    for part in chunks(ids, 500):
-        rows = [{"subject_id": sid, "seq": 1, "cause": cause, "enqueued_at": now, "state": PENDING, "attempts": 0,
-                 "next_attempt_at": now} for sid in part]
-        conn.execute(_on_conflict(_insert(conn)), rows)
+    if ids:  # one executemany for all (the rows are parameter sets: no statement-size limit)
+        conn.execute(_on_conflict(_insert(conn)), [
+            {"subject_id": sid, "seq": 1, "cause": cause, "enqueued_at": now, "state": PENDING, "attempts": 0,
+             "next_attempt_at": now} for sid in ids])
     return len(ids)
 
 

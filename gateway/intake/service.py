@@ -224,12 +224,18 @@ class IntakeService:
         if not due:
             return prepared
         sectors = repo.subject_sectors(conn, {subject_ids[p.subject_key] for p in due})
+        days: dict[tuple[Any, ...], tuple[Any, bool]] = {}  # a file's rows share few (kind, day, sector)
         out = []
         for p in prepared:
             if p.action == "publish" and p.publish_by is not None and p.kind is not None:
                 sector = agency.sector or p.sector or sectors.get(subject_ids[p.subject_key])
-                day, estimated = publish_by_day(p.kind.value, p.event_date, self.profile, self.calendar, sector)
-                p = replace(p, publish_by=day, publish_by_estimated=estimated)
+                key = (p.kind, p.event_date, sector)
+                found = days.get(key)
+                if found is None:
+                    found = days[key] = publish_by_day(p.kind.value, p.event_date, self.profile, self.calendar,
+                                                       sector)
+                if found != (p.publish_by, p.publish_by_estimated):
+                    p = replace(p, publish_by=found[0], publish_by_estimated=found[1])
             out.append(p)
         return out
 

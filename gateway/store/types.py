@@ -23,7 +23,8 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
+        if value.tzinfo is not dt.UTC:  # the clock's own values are UTC already (one per stored row)
+            value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):  # noqa: ANN001

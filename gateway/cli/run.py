@@ -71,6 +71,10 @@ def _serve(args: argparse.Namespace) -> int:
     # process: out of the collector's way, a full collection no longer walks it (p99 99 -> 33 ms
     # in bench/query.py; docs/notes.md)
     gc.freeze()
+    # a young collection every 10,000 (not 700) new container objects: an upload's batch builds
+    # a few hundred thousand (rows, dicts, outcomes) and the default collected ~35 times per
+    # 1,000 rows, 7 % of an upload's time (docs/notes.md, "Where an upload's time goes")
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
                             log_config=None, timeout_graceful_shutdown=10)
     try:

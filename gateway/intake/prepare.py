@@ -83,10 +83,12 @@ def _problem_from_identifier(err: IdentifierError, field_name: str) -> FieldProb
     return FieldProblem(field_name, err.code, str(err), err.suggestion, err.position)
 
 
+# one encoder for every record (json.dumps with options builds one per call); same output
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(kind: str | None, action: str, subject_key: str | None, data: Mapping[str, Any]) -> str:
-    canonical = json.dumps(
-        [kind, action, subject_key, data], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    canonical = _CANONICAL.encode([kind, action, subject_key, data])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -198,8 +198,11 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
             seen.add((row.delivery_id, row.content_hash))
             if row.receipt_id:
                 seen.add((row.delivery_id, "id:" + row.receipt_id))
-        for row in conn.execute(select(d.delivery_id).where(d.delivery_id.in_(part), d.state.in_(tuple(SETTLED)))):
-            settled.add(row.delivery_id)
+        # by key only, the state tested here: with `state IN (settled)` in the query SQLite
+        # walked the state index, i.e. every settled delivery ever, for each batch
+        for row in conn.execute(select(d.delivery_id, d.state).where(d.delivery_id.in_(part))):
+            if row.state in SETTLED:
+                settled.add(row.delivery_id)
     out: dict[str, str | None] = {}
     fresh: list[tuple[SyncReceipt, str]] = []
     by_state: dict[str, list[str]] = {}

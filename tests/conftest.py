@@ -8,6 +8,7 @@ PostgreSQL named by that variable is an error, never a silent skip.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -31,20 +32,43 @@ def _pg_url(base: str) -> str:
     return base if base.startswith("postgresql+psycopg") else base.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url():
+@contextlib.contextmanager
+def _pg_schema(prefix: str):
+    """A PostgreSQL schema of its own (dropped afterwards); yields the URL that uses it."""
     if not PG_URL:
         pytest.skip("PostgreSQL tests need GATEWAY_TEST_DATABASE_URL (set by .ci/run)")
     base = _pg_url(PG_URL)
-    schema = f"gw_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:  # fails loudly when PostgreSQL is unreachable
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url():
+    with _pg_schema("gw_test") as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def unmigrated_db(request, tmp_path):
+    """An empty database of its own, per test (migration tests start from an old revision)."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'unmigrated.db'}")
+        yield db
+        db.dispose()
+        return
+    with _pg_schema("gw_mig") as url:
+        db = Database(url)
+        yield db
+        db.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

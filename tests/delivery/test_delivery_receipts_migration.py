@@ -4,13 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
-from urllib.parse import quote
 
-import pytest
 from alembic import command
-from sqlalchemy import create_engine, insert, inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from gateway.store import migrate
 from gateway.store.db import Database
@@ -21,30 +17,6 @@ OLD_CONFLICT = ("conflict: the delivery was already settled by an earlier signed
                 "kept, not applied")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh(request, tmp_path):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'm.db'}")
-        yield db
-        db.dispose()
-        return
-    base = os.environ.get("GATEWAY_TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("PostgreSQL tests need GATEWAY_TEST_DATABASE_URL (set by .ci/run)")
-    base = base if base.startswith("postgresql+psycopg") else base.replace("postgresql://", "postgresql+psycopg://")
-    schema = f"gw_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    db = Database(f"{base}{sep}options={quote(f'-csearch_path={schema}')}")
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def _downgrade(db: Database, revision: str) -> None:
     cfg = migrate.alembic_config(db)
     with db.engine.begin() as conn:
@@ -52,9 +24,9 @@ def _downgrade(db: Database, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def test_conflicts_move_from_the_error_text_to_a_column_and_back(fresh):
-    migrate.upgrade(fresh, "0008")
-    with fresh.engine.begin() as conn:
+def test_conflicts_move_from_the_error_text_to_a_column_and_back(unmigrated_db):
+    migrate.upgrade(unmigrated_db, "0008")
+    with unmigrated_db.engine.begin() as conn:
         conn.execute(insert(bulletins).values(id="b-1", destination="d", sequence=1, kind="rating", item_count=1,
                                               signed=b"<b/>", digest="0" * 64, created_at=NOW))
         conn.execute(insert(deliveries).values(delivery_id="d-1", bulletin_id="b-1", destination="d",
@@ -65,13 +37,13 @@ def test_conflicts_move_from_the_error_text_to_a_column_and_back(fresh):
                                                  signed=b"<r/>", content_hash=str(n) * 64, verified=error is None
                                                  or error == OLD_CONFLICT, duplicate=False, duplicate_count=0,
                                                  error=error, channel="async"))
-    migrate.upgrade(fresh, "0009")
-    with fresh.engine.connect() as conn:
+    migrate.upgrade(unmigrated_db, "0009")
+    with unmigrated_db.engine.connect() as conn:
         rows = conn.execute(select(receipts.c.id, receipts.c.conflict, receipts.c.error).order_by(receipts.c.id)).all()
         assert [tuple(r) for r in rows] == [(1, False, None), (2, True, None), (3, False, "signature: bad")]
         assert "refused_receipts" in inspect(conn).get_table_names()
-    _downgrade(fresh, "0008")
-    with fresh.engine.connect() as conn:
+    _downgrade(unmigrated_db, "0008")
+    with unmigrated_db.engine.connect() as conn:
         errors = [r[0] for r in conn.execute(text("SELECT error FROM receipts ORDER BY id"))]
         assert errors == [None, OLD_CONFLICT, "signature: bad"]
         assert "refused_receipts" not in inspect(conn).get_table_names()

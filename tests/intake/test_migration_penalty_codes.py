@@ -5,44 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 
-import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
 from gateway.intake.prepare import content_hash
 from gateway.store import migrate
 from gateway.store.db import Database
 from gateway.store.publication_tables import publication_items
 from gateway.store.tables import agencies, records, subjects
-from tests.conftest import BACKENDS, PG_URL, _pg_url
 
 USCC = "91510703MA6CXXXXX0"
 NOW = dt.datetime(2025, 6, 2, tzinfo=dt.UTC)
 OLD = {"CF_XDR_MC": "绵阳某化工有限公司", "CF_XZCFJDSWH": "绵应急罚〔2025〕13号", "CF_WFSS": "未培训",
        "CF_JDRQ": "2025-05-20"}
-
-
-@pytest.fixture(params=BACKENDS)
-def fresh_db(request, tmp_path):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-        yield db
-        db.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need GATEWAY_TEST_DATABASE_URL (set by .ci/run)")
-    base, schema = _pg_url(PG_URL), f"gw_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    db = Database(f"{base}{sep}options=-csearch_path%3D{schema}")
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _old_rows(db: Database) -> None:
@@ -62,13 +37,13 @@ def _old_rows(db: Database) -> None:
                 subject=USCC, fields=dict(OLD), state=state, created_at=NOW))
 
 
-def test_stored_penalties_take_the_platform_codes_and_hashes_follow(fresh_db) -> None:
-    migrate.upgrade(fresh_db, "0007")
-    _old_rows(fresh_db)
+def test_stored_penalties_take_the_platform_codes_and_hashes_follow(unmigrated_db) -> None:
+    migrate.upgrade(unmigrated_db, "0007")
+    _old_rows(unmigrated_db)
 
-    migrate.upgrade(fresh_db)
+    migrate.upgrade(unmigrated_db)
 
-    with fresh_db.read() as conn:
+    with unmigrated_db.read() as conn:
         rows = {r.kind: r for r in conn.execute(select(records))}
         items = {r.state: r.fields for r in conn.execute(select(publication_items))}
     penalty = rows["penalty"]
@@ -81,17 +56,17 @@ def test_stored_penalties_take_the_platform_codes_and_hashes_follow(fresh_db) ->
     assert items["batched"] == OLD  # already sent, signed as it was
 
 
-def test_the_rename_is_undone_by_the_downgrade(fresh_db) -> None:
+def test_the_rename_is_undone_by_the_downgrade(unmigrated_db) -> None:
     from alembic import command
 
-    migrate.upgrade(fresh_db, "0007")
-    _old_rows(fresh_db)
-    migrate.upgrade(fresh_db, "0008")
-    cfg = migrate.alembic_config(fresh_db)
-    with fresh_db.engine.begin() as conn:
+    migrate.upgrade(unmigrated_db, "0007")
+    _old_rows(unmigrated_db)
+    migrate.upgrade(unmigrated_db, "0008")
+    cfg = migrate.alembic_config(unmigrated_db)
+    with unmigrated_db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
-    with fresh_db.read() as conn:
+    with unmigrated_db.read() as conn:
         penalty = conn.execute(select(records).where(records.c.kind == "penalty")).one()
     assert penalty.data == OLD
     assert penalty.content_hash == content_hash("penalty", "publish", USCC, OLD)

@@ -48,3 +48,28 @@ def test_conflicts_move_from_the_error_text_to_a_column_and_back(unmigrated_db):
         assert errors == [None, OLD_CONFLICT, "signature: bad"]
         assert "refused_receipts" not in inspect(conn).get_table_names()
         assert "conflict" not in {c["name"] for c in inspect(conn).get_columns("receipts")}
+
+
+def test_bulletins_stored_before_0016_keep_no_digests_and_are_read_from_their_bytes(unmigrated_db, keys_dir):
+    """Migration 0016 adds `bulletins.reference_digests`: a bulletin stored before has none, and
+    what a receipt must echo is read from its signed bytes; the downgrade drops the column."""
+    from delivery_helpers import sign
+
+    from gateway.delivery import bulletin_store
+    from gateway.signing.dsig import reference_digests
+
+    signed, _items = sign(keys_dir, "b-old", 1)
+    migrate.upgrade(unmigrated_db, "0015")
+    with unmigrated_db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO bulletins (id, destination, sequence, kind, item_count, signed, digest, "
+                          "created_at) VALUES ('b-old', 'local', 1, 'rating', 1, :s, :d, :t)"),
+                     {"s": signed, "d": "0" * 64, "t": NOW})
+    migrate.upgrade(unmigrated_db)
+    with unmigrated_db.engine.connect() as conn:
+        row = bulletin_store.get_bulletin(conn, "b-old")
+        assert row.reference_digests is None
+        assert bulletin_store.digests_of(row) == reference_digests(signed)
+        assert bulletin_store.signed_bulletins(conn, ["b-old"])["b-old"].digests == reference_digests(signed)
+    _downgrade(unmigrated_db, "0015")
+    with unmigrated_db.engine.connect() as conn:
+        assert "reference_digests" not in {c["name"] for c in inspect(conn).get_columns("bulletins")}

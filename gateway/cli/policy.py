@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from gateway.cli import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
@@ -108,44 +110,45 @@ def register(subparsers) -> None:  # noqa: ANN001
     rs.set_defaults(func=_repair_show)
 
 
+def _problems_reported(command: Callable[..., int]) -> Callable[..., int]:
+    """A refusal of the policy service (an unknown entry, a step not allowed, …) is printed
+    as `gateway: <detail>` and exits EXIT_FOUND_PROBLEMS, as the API answers its problem."""
+    @functools.wraps(command)
+    def run(*args: Any, **kw: Any) -> int:  # noqa: ANN401
+        from gateway.errors import GatewayError
+
+        try:
+            return command(*args, **kw)
+        except GatewayError as exc:
+            print(f"gateway: {exc.detail}", file=sys.stderr)
+            return EXIT_FOUND_PROBLEMS
+    return run
+
+
+@_problems_reported
 def _repair_apply(args: argparse.Namespace) -> int:
     from gateway.api.subjects import resolve
-    from gateway.errors import GatewayError
 
     svc = services_from(args)
-    try:
-        with svc.db.read() as conn:
-            subject, normalized = resolve(conn, args.subject)
-        if subject is None:
-            print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
-            return EXIT_FOUND_PROBLEMS
-        _print(svc.policy.apply_repair(subject.id, args.record_id, step_actor(args), args.note, args.happened_on))
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
+    with svc.db.read() as conn:
+        subject, normalized = resolve(conn, args.subject)
+    if subject is None:
+        print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
         return EXIT_FOUND_PROBLEMS
+    _print(svc.policy.apply_repair(subject.id, args.record_id, step_actor(args), args.note, args.happened_on))
     return EXIT_OK
 
 
+@_problems_reported
 def _repair_decide(args: argparse.Namespace) -> int:
-    from gateway.errors import GatewayError
-
-    try:
-        _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, step_actor(args), args.note,
-                                                        args.happened_on))
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
+    _print(services_from(args).policy.decide_repair(args.repair_id, args.outcome, step_actor(args), args.note,
+                                                    args.happened_on))
     return EXIT_OK
 
 
+@_problems_reported
 def _repair_show(args: argparse.Namespace) -> int:
-    from gateway.errors import GatewayError
-
-    try:
-        _print(services_from(args).policy.repair(args.repair_id))
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
+    _print(services_from(args).policy.repair(args.repair_id))
     return EXIT_OK
 
 
@@ -180,11 +183,12 @@ def _recompute(args: argparse.Namespace) -> int:
                 print(f"gateway: {normalized}: unknown subject", file=sys.stderr)
                 return EXIT_FOUND_PROBLEMS
             ids.append(subject.id)
-    try:
-        result = svc.policy.recompute(ids, as_of=args.date)
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
+    return _report_recompute(svc, ids, args.date)
+
+
+@_problems_reported
+def _report_recompute(svc: Any, ids: list[int], as_of: dt.date | None) -> int:  # noqa: ANN401
+    result = svc.policy.recompute(ids, as_of=as_of)
     print(f"{result.subjects} subject(s) decided, {len(result.proposed)} entr(ies) proposed")
     for uid in result.proposed:
         print(f"proposed {uid}")
@@ -220,27 +224,18 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_problems_reported
 def _show(args: argparse.Namespace) -> int:
-    from gateway.errors import GatewayError
-
-    try:
-        _print(services_from(args).policy.entry(args.entry_id))
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
+    _print(services_from(args).policy.entry(args.entry_id))
     return EXIT_OK
 
 
+@_problems_reported
 def _transition(args: argparse.Namespace) -> int:
-    from gateway.errors import GatewayError
     from gateway.policy.provider import Acting
 
-    try:
-        who = Acting(step_actor(args), acting_for=args.acting_for)
-        result = services_from(args).policy.transition(args.entry_id, args.action, who, args.note, args.fraud,
-                                                       args.argument, args.happened_on, args.level, args.evidence)
-    except GatewayError as exc:
-        print(f"gateway: {exc.detail}", file=sys.stderr)
-        return EXIT_FOUND_PROBLEMS
+    who = Acting(step_actor(args), acting_for=args.acting_for)
+    result = services_from(args).policy.transition(args.entry_id, args.action, who, args.note, args.fraud,
+                                                   args.argument, args.happened_on, args.level, args.evidence)
     _print(result.to_dict())
     return EXIT_OK

@@ -5,7 +5,7 @@
 Both sides get the same unsigned documents (fresh copies prepared outside the timed region,
 because both signers add the Signature to the tree) and the same preloaded RSA-2048 key; the two run alternately and the best run of each counts:
 
-  sign   = element -> signed bytes (ours: `dsig.sign_xml`; xmlsec: template + SignatureContext.sign
+  sign   = element -> signed bytes (ours: `signer.sign_xml`; xmlsec: template + SignatureContext.sign
            + serialisation)
   verify = bytes -> verified (ours: `dsig.verify_xml` with a pinned certificate, which parses
            with gateway.xmlsafe, checks the profile and returns the signed content re-parsed
@@ -34,8 +34,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from lxml import etree  # noqa: E402
 
 from gateway.publication.bulletin import BulletinHeader, BulletinItem, build_bulletin  # noqa: E402
-from gateway.signing.dsig import Trust, sign_xml, verify_xml  # noqa: E402
+from gateway.signing.dsig import Trust, verify_xml  # noqa: E402
 from gateway.signing.keys import SigningKey, parse_subject, self_signed_certificate  # noqa: E402
+from gateway.signing.signer import sign_xml  # noqa: E402
 
 USCC = "91510700MA62345678"
 

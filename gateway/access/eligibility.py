@@ -34,7 +34,7 @@ from gateway.errors import GatewayError
 from gateway.intake.repository import find_subjects_by_key
 from gateway.policy.repository import standings_for_receiver
 from gateway.signing import xsd
-from gateway.signing.dsig import sign_xml
+from gateway.signing.signer import sign_xml
 from gateway.xmlsafe import NOT_XML_CHAR
 
 NS = "urn:safety-credit:eligibility-report:1"

@@ -24,8 +24,9 @@ from lxml import etree
 
 from gateway.publication.content import CONTENT, LEGACY_FIELD_NAMES, BulletinKind, ItemKind
 from gateway.signing import xsd
-from gateway.signing.dsig import ReferenceDigest, SignatureInvalid, Trust, sign_xml, verify_xml
+from gateway.signing.dsig import ReferenceDigest, SignatureInvalid, Trust, verify_xml
 from gateway.signing.keys import SigningKey
+from gateway.signing.signer import sign_xml
 from gateway.xmlsafe import xml_text
 
 NS = "urn:safety-credit:bulletin:1"

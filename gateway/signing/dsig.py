@@ -1,4 +1,5 @@
-"""XML-DSig sign and verify: the one signer (docs/architecture.md "one way to do each thing").
+"""XML-DSig: the one profile, the trust of a counterparty, and verification (signing is
+`gateway.signing.signer`; docs/architecture.md "one way to do each thing").
 
 Profile (the only one the gateway writes or accepts):
 
@@ -18,17 +19,17 @@ cryptography runs (one Signature, one Reference, expected algorithms: signature 
 defences), and returns only what was signed (`VerifiedXml.root`, parsed back from the
 canonical bytes that were digested).
 
-signxml does the signing and verifying. Two subclasses cut its defensive copies where they
-buy nothing (see docs/notes.md): the signer copies a root element with `deepcopy` instead of
-serialising and re-parsing it, and the verifier works on the tree it parsed itself (through
-`gateway.xmlsafe`) instead of serialising and re-parsing it three times.
+signxml does the verifying. A subclass cuts its defensive copies where they buy nothing
+(see docs/notes.md): the verifier works on the tree it parsed itself (through
+`gateway.xmlsafe`) instead of serialising and re-parsing it three times. A profile document
+signed by a pinned certificate is verified in the profile's few steps with signxml's own
+primitives (`gateway.signing.profile_verify`; a corpus test holds both to the same verdicts).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from signxml import SignatureConfiguration, XMLSigner, XMLVerifier
+from signxml import SignatureConfiguration, XMLVerifier
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import SignXMLException
 from signxml.util import X509CertChainVerifier
@@ -135,66 +136,6 @@ class VerifiedXml:
     @property
     def signer_subject(self) -> str:
         return self.signer.subject.rfc4514_string()
-
-
-# --- signing ------------------------------------------------------------------------
-
-
-class _Signer(XMLSigner):
-    def get_root(self, data):
-        # signxml serialises and re-parses the input twice to get private copies. A tree root
-        # inherits no namespaces, so lxml's deepcopy is an exact and ~4x cheaper copy.
-        if isinstance(data, etree._Element) and data.getparent() is None:
-            return copy.deepcopy(data)
-        return super().get_root(data)
-
-
-@dataclass
-class _PreparedKey:
-    key: SigningKey
-    signer: _Signer
-    key_info: etree._Element
-
-
-_prepared: dict[int, _PreparedKey] = {}
-
-
-def _prepare(key: SigningKey) -> _PreparedKey:
-    """Per key, once: the signxml signer and the KeyInfo element (KeyName + certificate)."""
-    found = _prepared.get(id(key))
-    if found is not None and found.key is key:
-        return found
-    signer = _Signer(
-        signature_algorithm=SIGNATURE_METHODS[key.suite],
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-    )
-    key_info = etree.Element(ds("KeyInfo"), nsmap={"ds": DS})
-    etree.SubElement(key_info, ds("KeyName")).text = key.key_id
-    x509_data = etree.SubElement(key_info, ds("X509Data"))
-    for cert in (key.certificate, *key.chain):
-        der = cert.public_bytes(serialization.Encoding.DER)
-        etree.SubElement(x509_data, ds("X509Certificate")).text = base64.b64encode(der).decode()
-    prepared = _PreparedKey(key, signer, key_info)
-    _prepared[id(key)] = prepared
-    return prepared
-
-
-def sign_element(root: etree._Element, key: SigningKey) -> etree._Element:
-    """Sign a document root (not modified); return a new signed root."""
-    if root.getparent() is not None:
-        raise ValueError("only a document root can carry an enveloped signature")
-    if root.get("Id") is not None or root.get("ID") is not None:
-        raise ValueError("the profile signs the whole document (URI=\"\"); the root must not carry an Id")
-    prepared = _prepare(key)
-    return prepared.signer.sign(
-        root, key=key.private_key, key_info=copy.deepcopy(prepared.key_info), reference_uri=None
-    )
-
-
-def sign_xml(root: etree._Element, key: SigningKey) -> bytes:
-    """Sign and serialise (UTF-8, with XML declaration)."""
-    return etree.tostring(sign_element(root, key), xml_declaration=True, encoding="UTF-8")
 
 
 # --- verification -------------------------------------------------------------------

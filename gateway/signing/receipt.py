@@ -23,8 +23,9 @@ from cryptography import x509
 from lxml import etree
 
 from gateway.signing import xsd
-from gateway.signing.dsig import DS, ReferenceDigest, SignatureInvalid, Trust, sign_xml, verify_xml
+from gateway.signing.dsig import DS, ReferenceDigest, SignatureInvalid, Trust, verify_xml
 from gateway.signing.keys import SigningKey
+from gateway.signing.signer import sign_xml
 
 NS = "urn:safety-credit:receipt:1"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"

@@ -246,7 +246,7 @@ def test_ca_anchored_trust_accepts_a_chain_to_the_anchor_only():
 def test_a_bulletin_signed_before_the_penalty_codes_were_renamed_still_verifies_and_reads_renamed():
     # bulletins signed before migration 0008 carry CF_XZCFJDSWH / CF_WFSS; evidence and
     # receipts must still verify them, and they read as CF_WSH / CF_SY
-    from gateway.signing.dsig import sign_xml
+    from gateway.signing.signer import sign_xml
 
     root = build_bulletin(header(), [penalty()])
     for el in root.iter(f"{{{NS}}}CF_WSH", f"{{{NS}}}CF_SY"):

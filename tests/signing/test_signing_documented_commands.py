@@ -20,9 +20,10 @@ from gateway.access.keys import Principal
 from gateway.paths import ROOT
 from gateway.publication.bulletin import parse_bulletin, sign_bulletin
 from gateway.signing import xsd
-from gateway.signing.dsig import Trust, sign_xml
+from gateway.signing.dsig import Trust
 from gateway.signing.evidence import README as EVIDENCE_README
 from gateway.signing.receipt import ItemOutcome, build_receipt
+from gateway.signing.signer import sign_xml
 
 XMLSEC1 = shutil.which("xmlsec1")
 pytestmark = pytest.mark.skipif(

@@ -268,6 +268,10 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "delivery"))
     from delivery_helpers import RecordingServer
 
+    if os.environ.get("BENCH_DEFAULT_GC") != "1":  # the collector as `gateway worker` tunes it (both sides)
+        from gateway.runtime import tune_collector
+
+        tune_collector()
     work = Path(tempfile.mkdtemp(prefix="bench-deliver-"))
     keys_dir = work / "keys"
     server = RecordingServer.start(work / "dest", keys_dir)

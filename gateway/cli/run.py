@@ -7,7 +7,6 @@ adapters) to start its destination simulators on loopback and feed `examples/` t
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 from importlib.metadata import entry_points
 
@@ -41,7 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.bootstrap import build
     from gateway.logging_setup import configure_logging
-    from gateway.runtime import Background
+    from gateway.runtime import Background, tune_collector
     from gateway.store import migrate
 
     settings = settings_from(args)
@@ -67,14 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
         background = Background(services, extras=[demo.feeder] if demo else [],
                                 announce=lambda m: logging.getLogger("gateway.scheduler").info("%s", m)).start()
     app = create_app(services)
-    # everything built so far (the routed spec, the validators, the profile) lives as long as the
-    # process: out of the collector's way, a full collection no longer walks it (p99 99 -> 33 ms
-    # in bench/query.py; docs/notes.md)
-    gc.freeze()
-    # a young collection every 10,000 (not 700) new container objects: an upload's batch builds
-    # a few hundred thousand (rows, dicts, outcomes) and the default collected ~35 times per
-    # 1,000 rows, 7 % of an upload's time (docs/notes.md, "Where an upload's time goes")
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    tune_collector()
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
                             log_config=None, timeout_graceful_shutdown=10)
     try:

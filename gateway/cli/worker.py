@@ -25,6 +25,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     from gateway.delivery.worker import run_worker
     from gateway.logging_setup import configure_logging
+    from gateway.runtime import tune_collector
 
     services = services_from(args)
     configure_logging(services.settings.log_level, services.settings.log_json)
@@ -42,6 +43,8 @@ def _worker(args: argparse.Namespace) -> int:
         consumer.start()
         print(f"change-feed consumer {services.consumer.worker_id} started", flush=True)
         watch, watch_stop = services.watch_dispatcher.start_thread(services.settings.watch_dispatch_interval_seconds)
+
+    tune_collector()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -27,7 +27,7 @@ from gateway.clock import Clock
 from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.profile import Profile
 from gateway.domain.policy.repair import publish_by_day
-from gateway.domain.records import FieldProblem
+from gateway.domain.record_fields import FieldProblem
 from gateway.errors import GatewayError
 from gateway.intake import repository as repo
 from gateway.intake.prepare import Prepared, Rejected, prepare

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from gateway.domain.records import FieldProblem
+from gateway.domain.record_fields import FieldProblem
 from gateway.xmlsafe import NOT_XML_CHAR
 
 REASON = "not_xml_character"

@@ -194,15 +194,17 @@ def settle_batch(conn: Connection, entries: Sequence[SyncReceipt], now: dt.datet
     seen: set[tuple[str, str]] = set()
     settled: set[str] = set()
     for part in chunks(ids):
-        for row in conn.execute(select(r.delivery_id, r.content_hash, r.receipt_id).where(r.delivery_id.in_(part))):
-            seen.add((row.delivery_id, row.content_hash))
-            if row.receipt_id:
-                seen.add((row.delivery_id, "id:" + row.receipt_id))
-        # by key only, the state tested here: with `state IN (settled)` in the query SQLite
-        # walked the state index, i.e. every settled delivery ever, for each batch
-        for row in conn.execute(select(d.delivery_id, d.state).where(d.delivery_id.in_(part))):
+        # each delivery by key (with `state IN (settled)` in the query SQLite walked the state
+        # index, i.e. every settled delivery ever, for each batch), with its receipts so far
+        for row in conn.execute(select(d.delivery_id, d.state, r.content_hash, r.receipt_id)
+                                .select_from(deliveries.outerjoin(receipts, r.delivery_id == d.delivery_id))
+                                .where(d.delivery_id.in_(part))):
             if row.state in SETTLED:
                 settled.add(row.delivery_id)
+            if row.content_hash is not None:
+                seen.add((row.delivery_id, row.content_hash))
+            if row.receipt_id:
+                seen.add((row.delivery_id, "id:" + row.receipt_id))
     out: dict[str, str | None] = {}
     fresh: list[tuple[SyncReceipt, str]] = []
     by_state: dict[str, list[str]] = {}

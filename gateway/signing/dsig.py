@@ -118,6 +118,11 @@ class Trust:
         return frozenset(SIGNATURE_METHODS[s] for s in self.suites)
 
     @cached_property
+    def signature_algorithms(self) -> frozenset[str]:
+        """The accepted methods as ds:SignatureMethod Algorithm URIs."""
+        return frozenset(m.value for m in self.signature_methods)
+
+    @cached_property
     def pinned_by_der(self) -> dict[bytes, x509.Certificate]:
         return {c.public_bytes(serialization.Encoding.DER): c for c in self.pinned}
 
@@ -190,9 +195,16 @@ def _fail(message: str) -> SignatureInvalid:
     return SignatureInvalid(message)
 
 
+_SIGNATURE, _SIGNED_INFO = ds("Signature"), ds("SignedInfo")
+_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE = ds("CanonicalizationMethod"), ds("SignatureMethod"), ds("Reference")
+_TRANSFORM = f"{ds('Transforms')}/{ds('Transform')}"
+_DIGEST_METHOD, _OBJECT, _KEY_NAME = ds("DigestMethod"), ds("Object"), f"{ds('KeyInfo')}/{ds('KeyName')}"
+_X509_CERTIFICATE = f"{ds('KeyInfo')}/{ds('X509Data')}/{ds('X509Certificate')}"
+
+
 def _check_profile(root: etree._Element, trust: Trust) -> tuple[etree._Element, list[bytes], str | None]:
     """Refuse anything but the one profile, before any cryptography (signature wrapping)."""
-    signatures = list(root.iter(ds("Signature")))
+    signatures = list(root.iter(_SIGNATURE))
     if len(signatures) != 1:
         raise _fail(f"expected exactly one ds:Signature, found {len(signatures)}")
     sig = signatures[0]
@@ -201,37 +213,35 @@ def _check_profile(root: etree._Element, trust: Trust) -> tuple[etree._Element, 
     last = [e for e in root if isinstance(e.tag, str)][-1]
     if last is not sig:
         raise _fail("the ds:Signature must be the last element of the document")
-    signed_info = sig.find("ds:SignedInfo", _NS)
+    signed_info = sig.find(_SIGNED_INFO)
     if signed_info is None:
         raise _fail("ds:SignedInfo is missing")
-    c14n = signed_info.find("ds:CanonicalizationMethod", _NS)
+    c14n = signed_info.find(_C14N_METHOD)
     if c14n is None or c14n.get("Algorithm") != EXC_C14N or len(c14n):
         raise _fail("SignedInfo must be canonicalised with exclusive C14N 1.0 (no InclusiveNamespaces)")
-    method = signed_info.find("ds:SignatureMethod", _NS)
-    allowed = {m.value for m in trust.signature_methods}
-    if method is None or method.get("Algorithm") not in allowed:
+    method = signed_info.find(_SIGNATURE_METHOD)
+    if method is None or method.get("Algorithm") not in trust.signature_algorithms:
         got = None if method is None else method.get("Algorithm")
         raise _fail(f"signature method {got} is not accepted for {trust.name}")
-    refs = signed_info.findall("ds:Reference", _NS)
+    refs = signed_info.findall(_REFERENCE)
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise _fail(f"expected exactly one ds:Reference with URI=\"\", found {len(refs)}")
-    transforms = [t.get("Algorithm") for t in refs[0].findall("ds:Transforms/ds:Transform", _NS)]
+    transform_elements = refs[0].findall(_TRANSFORM)
+    transforms = [t.get("Algorithm") for t in transform_elements]
     if transforms not in ([ENVELOPED, EXC_C14N], [ENVELOPED]):
         raise _fail(f"unexpected transforms {transforms}")
-    if any(len(t) for t in refs[0].findall("ds:Transforms/ds:Transform", _NS)):
+    if any(len(t) for t in transform_elements):
         raise _fail("transform parameters are not part of the profile")
-    digest = refs[0].find("ds:DigestMethod", _NS)
+    digest = refs[0].find(_DIGEST_METHOD)
     if digest is None or digest.get("Algorithm") != SHA256:
         raise _fail("the reference digest must be SHA-256")
-    if sig.find("ds:Object", _NS) is not None:
+    if sig.find(_OBJECT) is not None:
         raise _fail("ds:Object is not part of the profile")
-    certs_b64 = [c.text or "" for c in sig.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)]
     try:
-        certs = [base64.b64decode("".join(t.split()), validate=True) for t in certs_b64]
+        certs = [base64.b64decode("".join((c.text or "").split()), validate=True) for c in sig.iterfind(_X509_CERTIFICATE)]
     except ValueError as exc:
         raise _fail(f"cannot read the certificate in KeyInfo: {exc}") from None
-    key_name = sig.findtext("ds:KeyInfo/ds:KeyName", namespaces=_NS)
-    return sig, certs, key_name
+    return sig, certs, sig.findtext(_KEY_NAME)
 
 
 def _pinned_signer(trust: Trust, certs: list[bytes], key_name: str | None) -> x509.Certificate | None:

@@ -20,11 +20,14 @@ worker: the full path) and `ack` (202 and the receipt later: the outbox + transp
 It prints deliveries/s, items/s and outbox/raw per database and mode, each pair measured
 back to back in one run (`--repeat` pairs, then the median ratio and its range: the machine
 is shared, compare within a run), and the CPU each side spent per request: the bench process
-(raw client, or the whole worker: event loop + database thread) and the destination process
-(read from /proc). Targets: ratio >= 0.8 and >= 1,000 deliveries/s with one-item bulletins.
-`--transports` first compares httpx's own pool with the aiohttp transports; `--profile`
-runs the worker under cProfile (event loop and database thread) and prints the share of its
-time each stage took (verify receipt, bulletin digests, HTTP push, record results, claim…).
+(raw client, or the whole worker: event loop + its two database threads) and the destination
+process (read from /proc). Targets: ratio >= 0.8 and >= 1,000 deliveries/s with one-item
+bulletins. Both sides run with the collector tuned as `gateway worker` tunes it
+(`BENCH_DEFAULT_GC=1`: the interpreter's default). `--transports` first compares httpx's own
+pool with the aiohttp transports; `--profile` runs the worker under cProfile (event loop and
+database threads) and prints the share of its time each stage took (verify receipt, HTTP
+push, record results, claim…); cProfile inflates small calls, `py-spy record --format raw`
+on the bench samples without that bias (docs/notes.md).
 """
 
 from __future__ import annotations
@@ -119,7 +122,6 @@ async def raw_loop_native(url: str, payloads: list[bytes], concurrency: int) -> 
 
 STAGES = {  # (file, function) whose cumulative time is one stage of a delivery in the worker
     "verify receipt": ("delivery/receipts.py", "verify_for_delivery"),
-    "bulletin digests": ("signing/dsig.py", "reference_digests"),
     "HTTP push": ("local/recorder.py", "_push_native"),
     "record results (db thread)": ("delivery/results.py", "apply_results"),
     "claim (db thread)": ("delivery/worker.py", "_claim"),

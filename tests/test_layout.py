@@ -22,6 +22,7 @@ SQL_MODULES = {
     "gateway/changes/feed.py", "gateway/subjects/snapshot.py", "gateway/intake/repository.py",
     "gateway/policy/repository.py", "gateway/publication/repository.py", "gateway/delivery/outbox.py",
     "gateway/delivery/receipt_store.py", "gateway/delivery/breaker_store.py", "gateway/delivery/reports.py",
+    "gateway/delivery/bulletin_store.py",  # the reads of stored bulletins
     "gateway/access/keys.py", "gateway/access/audit.py", "gateway/access/repository.py",
     "gateway/access/testing.py", "gateway/scheduler/runs.py", "gateway/scheduler/leadership.py",
     "gateway/calendars/repository.py", "gateway/delivery/refused_store.py", "gateway/watchlists/repository.py",

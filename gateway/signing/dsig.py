@@ -39,20 +39,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
-from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import SignXMLException
 from signxml.util import X509CertChainVerifier
 
 from gateway import xmlsafe
 from gateway.signing import profile_verify, xsd
 from gateway.signing.keys import SigningKey, key_id_for
+from gateway.signing.profile_verify import DS, ENVELOPED, EXC_C14N, SHA256
 
-DS = "http://www.w3.org/2000/09/xmldsig#"
-EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0.value
-ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-SHA256 = DigestAlgorithm.SHA256.value
-RSA_SHA256 = SignatureMethod.RSA_SHA256.value
-ECDSA_SHA256 = SignatureMethod.ECDSA_SHA256.value
 SIGNATURE_METHODS = {"rsa-sha256": SignatureMethod.RSA_SHA256, "ecdsa-p256-sha256": SignatureMethod.ECDSA_SHA256}
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 

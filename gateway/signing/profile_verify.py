@@ -35,18 +35,25 @@ from cryptography.exceptions import InvalidSignature as _CryptoInvalid
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from lxml import etree
+from signxml.algorithms import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+    SignatureMethod,
+)
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-from signxml.util import _remove_sig
+from signxml.util import _remove_sig, namespaces
 
 from gateway import xmlsafe
 
-DS = "http://www.w3.org/2000/09/xmldsig#"
-DSIG11 = "http://www.w3.org/2009/xmldsig11#"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
-_NS = {"ds": DS, "dsig11": DSIG11}
+# the profile's namespace and algorithms, as signxml names them (`dsig` uses these too)
+DS = namespaces["ds"]
+EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0.value
+ENVELOPED = SignatureConstructionMethod.enveloped.value
+SHA256 = DigestAlgorithm.SHA256.value
+RSA_SHA256 = SignatureMethod.RSA_SHA256.value
+ECDSA_SHA256 = SignatureMethod.ECDSA_SHA256.value
+_NS = {"ds": DS, "dsig11": namespaces["dsig11"]}
 
 
 @dataclass(frozen=True)

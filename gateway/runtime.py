@@ -23,6 +23,7 @@ from gateway.scheduler import Scheduler
 
 log = logging.getLogger("gateway.runtime")
 
+
 def tune_collector() -> None:
     """Once everything long-lived is built (`gateway run`, `serve`, `worker`): freeze it and
     collect young objects every 10,000 new ones instead of 700.

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from gateway.domain.identifiers import IdentifierError, uscc
+from gateway.domain.identifiers import IdentifierError, idcard, uscc
 
 _DATE_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].*)?$")
 
@@ -77,15 +77,12 @@ OptAgencyCode = Annotated[str | None, BeforeValidator(_agency_uscc)]
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-
 def is_date_field(annotation: Any) -> bool:
     return annotation is dt.date or dt.date in getattr(annotation, "__args__", ())
 
 
 def _id_number(value: Any) -> Any:
     """A 居民身份证号 (GB 11643): checked, stored compact (the key of a responsible person)."""
-    from gateway.domain.identifiers import IdentifierError, idcard
-
     if not isinstance(value, str):
         return value
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
+import uuid
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -20,14 +20,9 @@ from gateway.store.tables import (
     subjects,
 )
 
-# the bits `uuid.UUID(version=4)` sets, without building a UUID object per record
-_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_UUID4_SET = (0x8000 << 48) | (4 << 76)
-
 
 def new_uid(prefix: str) -> str:
-    """`prefix_` and a random (version 4) UUID's 32 hex digits."""
-    return f"{prefix}_{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{prefix}_{uuid.uuid4().hex}"
 
 
 # --- agencies ------------------------------------------------------------------------

@@ -40,22 +40,10 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.domain.policy.spans import Span, _Model
+from gateway.domain.policy.profile_publication import ProcedurePolicy, PublicationPolicy
+from gateway.domain.policy.spans import _KEY, Cited, Key, Span, _Model
 from gateway.domain.records import ACCIDENT_GRADE_ALIASES, AccidentGrade, PersonRole, ViolationCase
 
-LIST_KINDS = ("joint_punishment", "blacklist")
-MEASURE_LISTS = ("joint_punishment", "blacklist", "incentive", "high_rating", "key_monitoring")
-RECEIVERS = (
-    "land",
-    "securities",
-    "finance",
-    "insurance",
-    "approval",
-    "trading",
-    "electricity",
-    "safety_supervision",
-    "platform",
-)
 ListKind = Literal["joint_punishment", "blacklist"]
 MeasureList = Literal["joint_punishment", "blacklist", "incentive", "high_rating", "key_monitoring"]
 Receiver = Literal[
@@ -69,8 +57,6 @@ Receiver = Literal[
     "safety_supervision",
     "platform",
 ]
-Key = str  # profile keys are snake_case identifiers
-_KEY = r"^[a-z][a-z0-9_]*$"
 
 
 class ProfileError(ValueError):
@@ -81,15 +67,6 @@ class ProfileError(ValueError):
         self.path = path
         self.problem = problem
         super().__init__(f"{source}: {path or '(top level)'}: {problem}")
-
-
-class Cited(_Model):
-    """Every profile entry says where it comes from."""
-
-    rules: str = Field(pattern=r"^§\d+")
-    source: str = Field(min_length=1)
-    text_zh: str = ""
-    text_en: str = ""
 
 
 def _grade_value(value: Any) -> Any:
@@ -304,53 +281,6 @@ class Tier(Cited):
 
 class SupervisionPolicy(Cited):
     tiers: tuple[Tier, ...] = Field(min_length=1)
-
-
-class Deadline(Cited):
-    key: Key = Field(pattern=_KEY)
-    kinds: tuple[Literal["licence", "penalty"], ...] = Field(min_length=1)
-    sector: str | None = None  # None: every sector; a sector rule wins over a general one
-    working_days: int = Field(ge=1, le=250)
-
-
-class RepairBand(_Model):
-    min: Span
-    max: Span
-
-
-class WorkSafetyMinimum(Cited):
-    enabled: bool
-    min: Span
-
-
-class RepairPolicy(Cited):
-    ordinary: RepairBand
-    serious: RepairBand
-    work_safety_minimum: WorkSafetyMinimum
-
-
-class PublicationPolicy(_Model):
-    deadlines: tuple[Deadline, ...] = Field(min_length=1)
-    repair: RepairPolicy
-
-
-# --- issue 12, rules 4-6: the procedure's levels (逐级审核) -------------------------------------
-
-
-class Approval(Cited):
-    """The levels whose approval a step needs, lowest first; the last level's approval carries
-    the step out and publishes it."""
-
-    levels: tuple[str, ...] = Field(min_length=1)
-
-
-class ProcedurePolicy(_Model):
-    removal: Approval | None = None  # removing a joint punishment / blacklist listing
-    incentive_review: Approval | None = None  # an incentive application, before publication
-    incentive_removal: Approval | None = None  # taking a published incentive off
-
-    def approval(self, key: str) -> Approval | None:
-        return getattr(self, key)
 
 
 class Measure(Cited):

@@ -26,7 +26,8 @@ from gateway.domain.calendar import WorkingCalendar
 from gateway.domain.policy.facts import PenaltyFact
 from gateway.domain.policy.output import Output
 from gateway.domain.policy.periods import add_working_days
-from gateway.domain.policy.profile import Deadline, Profile
+from gateway.domain.policy.profile import Profile
+from gateway.domain.policy.profile_publication import Deadline
 from gateway.domain.policy.reasons import Reason, reason
 
 

@@ -1,4 +1,5 @@
-"""Calendar spans of a profile: periods and windows stated as years, months and days.
+"""The building blocks of a profile: calendar spans (periods and windows stated as years,
+months and days), cited entries, keys.
 
 `Span.after(day)` adds years and months first (a month-end day is kept in range: 31 Jan +
 1 month = 28/29 Feb, 29 Feb + 1 year = 28 Feb), then days. Windows and periods in the
@@ -61,3 +62,16 @@ def _shift(day: dt.date, months: int, days: int) -> dt.date:
         last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
         day = dt.date(year, month, min(day.day, last))
     return day + dt.timedelta(days=days)
+
+
+Key = str  # profile keys are snake_case identifiers
+_KEY = r"^[a-z][a-z0-9_]*$"
+
+
+class Cited(_Model):
+    """Every profile entry says where it comes from."""
+
+    rules: str = Field(pattern=r"^§\d+")
+    source: str = Field(min_length=1)
+    text_zh: str = ""
+    text_en: str = ""

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store.change_tables import subject_changes as sc
 from gateway.store.policy_tables import standings
-from gateway.store.sql import chunks
+from gateway.store.sql import chunks, executemany
 from gateway.store.tables import subjects
 
 PENDING, QUARANTINED = "pending", "quarantined"
@@ -62,7 +62,7 @@ def enqueue(conn: Connection, subject_ids: Iterable[int], now: dt.datetime, caus
     """Record that these subjects changed (in the caller's transaction); returns how many."""
     ids = sorted(set(subject_ids))
     if ids:  # one executemany for all (the rows are parameter sets: no statement-size limit)
-        conn.execute(_on_conflict(_insert(conn)), [
+        executemany(conn, "feed.enqueue", lambda: _on_conflict(_insert(conn)), [
             {"subject_id": sid, "seq": 1, "cause": cause, "enqueued_at": now, "state": PENDING, "attempts": 0,
              "next_attempt_at": now} for sid in ids])
     return len(ids)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, func, select, update
 
-from gateway.store.sql import chunks, insert_ignore, insert_many
+from gateway.store.sql import chunks, executemany, insert_ignore, insert_many
 from gateway.store.tables import (
     agencies,
     idempotency_keys,
@@ -172,18 +172,18 @@ def record_identifiers_and_names(
     insert_ignore(conn, subject_identifiers, _dedupe(ids, ("scheme", "value")), ["scheme", "value"])
     insert_ignore(conn, subject_names, _dedupe(names, ("subject_id", "name")), ["subject_id", "name"])
     if touched:
-        conn.execute(
+        executemany(conn, "subjects.seen", lambda: (
             update(subjects)
             .where(subjects.c.id == bindparam("sid"))
-            .values(name=func.coalesce(bindparam("nm"), subjects.c.name), changed_at=bindparam("now")),
-            [{"sid": sid, "nm": name, "now": now} for sid, name in touched.items()],
-        )
+            .values(name=func.coalesce(bindparam("nm"), subjects.c.name), changed_at=bindparam("now"))
+        ), [{"sid": sid, "nm": name, "now": now} for sid, name in touched.items()])
 
 
 def touch_subjects(conn: Connection, subject_ids: Iterable[int], now: dt.datetime) -> None:
     params = [{"sid": sid, "now": now} for sid in set(subject_ids)]
     if params:
-        conn.execute(update(subjects).where(subjects.c.id == bindparam("sid")).values(changed_at=bindparam("now")), params)
+        executemany(conn, "subjects.touched", lambda: update(subjects).where(subjects.c.id == bindparam("sid"))
+                    .values(changed_at=bindparam("now")), params)
 
 
 def _dedupe(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, Executable, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 CHUNK = 900  # stays under SQLite's and psycopg's parameter limits with room to spare
@@ -16,14 +16,96 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)), list(rows))
+    executemany(conn, ("insert-ignore", table, tuple(conflict)),
+                lambda: dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)), rows)
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows with the driver's executemany (psycopg 3 pipelines it; measured at
     twice the rows/s of SQLAlchemy's RETURNING-based "insertmanyvalues" here)."""
     if rows:
-        conn.execute(table.insert(), list(rows))
+        executemany(conn, ("insert", table), table.insert, rows)
+
+
+class _Plan(NamedTuple):
+    """A statement compiled once for one dialect and one set of row keys (`executemany`)."""
+
+    sql: str
+    names: tuple[str, ...]  # the bind parameters, in the statement's order when it is positional
+    positional: bool
+    from_row: tuple[bool, ...]  # per name: taken from each row, else a constant of the statement
+    constants: tuple[Any, ...]  # per name: its converted value when constant
+    processors: tuple[Callable[[Any], Any] | None, ...]  # per name: the type's conversion to the driver
+
+
+_PLANS: dict[tuple[Any, ...], _Plan | None] = {}
+
+
+def _plan(conn: Connection, key: Hashable, make: Callable[[], Executable], row: dict[str, Any]) -> _Plan | None:
+    dialect = conn.dialect
+    cache_key = (key, tuple(row), dialect.name, dialect.driver, dialect.paramstyle)
+    if cache_key in _PLANS:
+        return _PLANS[cache_key]
+    compiled = make().compile(dialect=dialect, column_keys=list(row))
+    plan = None
+    # Python-side column defaults are computed per row by SQLAlchemy's execution: not here
+    if not compiled.insert_prefetch and not compiled.update_prefetch:
+        # public: the final SQL, the parameters' order and the statement's own constants
+        state = compiled.construct_expanded_state(dict(row))
+        names = tuple(state.positiontup if compiled.positional else state.parameters)
+        from_row = tuple(name in row for name in names)
+        procs = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        constants = tuple(None if taken or (v := state.parameters[name]) is None else (p(v) if p else v)
+                          for name, taken, p in zip(names, from_row, procs, strict=True))
+        plan = _Plan(state.statement, names, compiled.positional, from_row, constants, procs)
+    _PLANS[cache_key] = plan
+    return plan
+
+
+def executemany(conn: Connection, key: Hashable, make: Callable[[], Executable],
+                rows: Sequence[dict[str, Any]]) -> None:
+    """`conn.execute(make(), rows)`, for rows that all have the same keys, with SQLAlchemy's
+    per-row work done once per column instead of once per value.
+
+    SQLAlchemy builds and converts every parameter of every row generically; for the bulk
+    writes of an upload (thousands of rows, many sharing a value such as `now`) that was
+    several times the driver's own time (docs/notes.md, "Where an upload's time goes"). Here
+    the statement is compiled once per `key`, dialect and row keys (its SQL and order from
+    `SQLCompiler.construct_expanded_state`, each parameter's conversion from its type's
+    `bind_processor`, all public SQLAlchemy API), each
+    column converts a value repeated from the row before once, and the rows go to the
+    driver's executemany through `Connection.exec_driver_sql` (events, logging and the
+    transaction are SQLAlchemy's as always). A statement whose execution would compute
+    Python-side defaults takes `conn.execute` itself (so do rows whose keys differ, which
+    SQLAlchemy refuses as it always did).
+    """
+    if not rows:
+        return
+    first = rows[0]
+    plan = _plan(conn, key, make, first)
+    if plan is None or any(r.keys() != first.keys() for r in rows):
+        conn.execute(make(), list(rows))
+        return
+    columns = []
+    for name, taken, constant, proc in zip(plan.names, plan.from_row, plan.constants, plan.processors, strict=True):
+        if not taken:
+            columns.append([constant] * len(rows))
+            continue
+        values = [r[name] for r in rows]
+        if proc is not None:
+            last, last_out = object(), None
+            out = []
+            for v in values:
+                if v is not last:
+                    last, last_out = v, (None if v is None else proc(v))
+                out.append(last_out)
+            values = out
+        columns.append(values)
+    if plan.positional:
+        params: list[Any] = list(zip(*columns, strict=True))
+    else:
+        params = [dict(zip(plan.names, values, strict=True)) for values in zip(*columns, strict=True)]
+    conn.exec_driver_sql(plan.sql, params)
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -66,7 +148,7 @@ class Deferred:
                 stmt = (table.update().where(table.c[spec] == bindparam("_k"))
                         .values({c: bindparam(f"_v_{c}") for c in columns}))
             for part in chunks(params, 500):
-                conn.execute(stmt, part)
+                executemany(conn, (op, table, spec, columns), lambda stmt=stmt: stmt, part)
         self._groups.clear()
 
 

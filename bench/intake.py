@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/intake.py [--records 20000] [--batch 5000] [--sqlite-only]
                                      [--upload-rows 20000] [--file-rows 5000] [--no-upload]
+    .venv/bin/python bench/intake.py --phases [--upload-rows 20000] [--file-rows 5000]
 
 1. storage path: `IntakeService.submit` in process (validation, identifier normalisation,
    subject resolution, versioning, storage and the change feed in one transaction per batch).
@@ -10,6 +11,11 @@
    from the first request to the last answer: HTTP, parse, header mapping, validation,
    storage and the change-feed entries, all as an agency's upload meets them (the feed's
    consumer, which decides standings afterwards, does not run).
+
+3. `--phases` (instead of 1 and 2): the upload path's work without HTTP, in this process on
+   SQLite (`import_file` on the same files, then the answer's JSON), and where its time goes
+   in microseconds a row: parsing, `prepare` (validation, identifiers, the content hash),
+   storage and its parts (each function timed where it is called).
 
 Each raw path inserts the very rows its gateway path stored, with one `executemany` per
 batch, into a copy of the records table in the same database in the same run. The ratio is
@@ -159,6 +165,63 @@ def run_upload(url: str, n: int, file_rows: int) -> tuple[float, float]:
     return n / gateway_s, n / raw_s
 
 
+def run_phases(n: int, file_rows: int) -> None:
+    """The upload path in process, timed by phase (see the module's doc)."""
+    import json
+    import tempfile
+
+    from bench.pipeline import penalties_csv, prepare
+    from gateway.bootstrap import build
+    from gateway.changes import feed
+    from gateway.config import load_settings
+    from gateway.delivery.destinations import DestinationRegistry
+    from gateway.intake import importing
+    from gateway.intake import service as intake_service
+    from gateway.runtime import tune_collector
+
+    tune_collector()  # as `gateway serve` runs
+    work = Path(tempfile.mkdtemp(prefix="gw-bench-phases-"))
+    url = sqlite_url()
+    prepare(url, work)
+    db = Database(url)
+    services = build(load_settings(database_url=url, keys_dir=work / "keys"), db=db,
+                     destinations=DestinationRegistry({}, keys_dir=work / "keys"))
+    spent: dict[str, float] = dict.fromkeys(["parse (CSV, header mapping)", "prepare (validation, identifiers, hash)",
+                                             "storage, in all"], 0.0)
+
+    def timed(owner, name: str, label: str) -> None:  # noqa: ANN001
+        inner = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            t = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+        setattr(owner, name, wrapper)
+
+    timed(importing, "parse_file", "parse (CSV, header mapping)")
+    timed(intake_service, "prepare", "prepare (validation, identifiers, hash)")
+    timed(intake_service.IntakeService, "_store", "storage, in all")
+    for name in ("latest_versions", "resolve_subjects", "insert_records", "record_identifiers_and_names"):
+        timed(intake_service.repo, name, f"  storage: {name}")
+    timed(feed, "enqueue", "  storage: the change feed")
+    bodies = [penalties_csv(min(file_rows, n - start), offset=start) for start in range(0, n, file_rows)]
+    t0 = time.perf_counter()
+    for body in bodies:
+        result = importing.import_file(services.intake, "MY-AJJ", body, content_type="text/csv")
+        t = time.perf_counter()
+        json.dumps(result.to_dict(), ensure_ascii=False)
+        spent["the answer's JSON"] = spent.get("the answer's JSON", 0.0) + time.perf_counter() - t
+        assert result.counts()["accepted"] == body.count(b"\n") - 1, result.counts()
+    total = time.perf_counter() - t0
+    db.dispose()
+    print(f"upload path in process (no HTTP), SQLite: {n} rows in files of {file_rows}: "
+          f"{n / total:,.0f} rows/s, {1e6 * total / n:,.0f} us a row")
+    for label, seconds in spent.items():
+        print(f"{label:<44}{1e6 * seconds / n:>8.1f} us a row")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
@@ -167,7 +230,11 @@ def main() -> None:
     parser.add_argument("--upload-rows", type=int, default=20_000, help="rows sent over HTTP as CSV files")
     parser.add_argument("--file-rows", type=int, default=5_000, help="rows per uploaded file (and raw batch)")
     parser.add_argument("--no-upload", action="store_true", help="only the storage path")
+    parser.add_argument("--phases", action="store_true", help="the upload path in process, by phase")
     args = parser.parse_args()
+    if args.phases:
+        run_phases(args.upload_rows, args.file_rows)
+        return
     targets = [("SQLite", sqlite_url(), None)]
     if not args.sqlite_only:
         pg = postgres_url()

@@ -44,6 +44,16 @@ def test_bench_intake_prints_both_paths_with_their_ratios() -> None:
     assert len(ratios) == 2 and all(float(r) > 0 for r in ratios), out
 
 
+def test_bench_intake_phases_prints_where_an_uploads_time_goes() -> None:
+    done = subprocess.run([sys.executable, "bench/intake.py", "--phases", "--upload-rows", "300",
+                           "--file-rows", "150"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert re.search(r"^upload path in process .*: 300 rows in files of 150: [\d,]+ rows/s", out, re.M), out
+    for phase in ("parse", "prepare", "storage, in all", "storage: insert_records", "the change feed", "JSON"):
+        assert re.search(rf"^.*{re.escape(phase)}.*\s\d+\.\d us a row$", out, re.M), (phase, out)
+
+
 def test_bench_intake_refuses_an_unknown_option() -> None:
     done = subprocess.run([sys.executable, "bench/intake.py", "--no-such-option"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)

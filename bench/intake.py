@@ -34,7 +34,6 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,6 +46,7 @@ from gateway.intake import repository as intake_repo  # noqa: E402
 from gateway.intake.service import IntakeService  # noqa: E402
 from gateway.store import migrate  # noqa: E402
 from gateway.store.db import Database  # noqa: E402
+from gateway.store.sql import driver_parameters  # noqa: E402
 from gateway.store.tables import agencies, records, subjects  # noqa: E402
 from tests.factories import accident, licence, make_uscc, penalty  # noqa: E402
 
@@ -118,18 +118,10 @@ def _raw_seconds(db: Database, batch: int, expected: int) -> tuple[float, float]
         with db.write() as conn:
             conn.execute(raw_table.insert(), rows[start : start + batch])
     raw_s = time.perf_counter() - t0
-    with db.write() as conn:
-        dialect = conn.dialect
-        compiled = driver_table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
-        sql = compiled.construct_expanded_state(rows[0]).statement
-        convert = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in driver_table.c}
-        names = compiled.positiontup if compiled.positional else list(rows[0])
-
-        def converted(row: dict) -> Any:
-            values = [row[k] if convert[k] is None or row[k] is None else convert[k](row[k]) for k in names]
-            return tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
-
-        params = [converted(row) for row in rows]
+    with db.write() as conn:  # converted as the gateway's bulk writes convert them, outside the timing
+        driven = driver_parameters(conn, ("bench-driver", driver_table), driver_table.insert, rows)
+    assert driven is not None
+    sql, params = driven
     t0 = time.perf_counter()
     for start in range(0, len(params), batch):
         with db.write() as conn:

@@ -72,8 +72,8 @@ def executemany(conn: Connection, key: Hashable, make: Callable[[], Executable],
     several times the driver's own time (docs/notes.md, "Where an upload's time goes"). Here
     the statement is compiled once per `key`, dialect and row keys (its SQL and order from
     `SQLCompiler.construct_expanded_state`, each parameter's conversion from its type's
-    `bind_processor`, all public SQLAlchemy API), each
-    column converts a value repeated from the row before once, and the rows go to the
+    `bind_processor`, all public SQLAlchemy API), each column converts a value repeated
+    from the row before once (`driver_parameters`), and the rows go to the
     driver's executemany through `Connection.exec_driver_sql` (events, logging and the
     transaction are SQLAlchemy's as always). A statement whose execution would compute
     Python-side defaults takes `conn.execute` itself (so do rows whose keys differ, which
@@ -81,11 +81,21 @@ def executemany(conn: Connection, key: Hashable, make: Callable[[], Executable],
     """
     if not rows:
         return
+    driver = driver_parameters(conn, key, make, rows)
+    if driver is None:
+        conn.execute(make(), list(rows))
+    else:
+        conn.exec_driver_sql(*driver)
+
+
+def driver_parameters(conn: Connection, key: Hashable, make: Callable[[], Executable],
+                      rows: Sequence[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """The statement's SQL and the rows as the driver takes them (`executemany`), or None
+    when SQLAlchemy's own execution is needed (Python-side defaults, rows with other keys)."""
     first = rows[0]
     plan = _plan(conn, key, make, first)
     if plan is None or any(r.keys() != first.keys() for r in rows):
-        conn.execute(make(), list(rows))
-        return
+        return None
     columns = []
     for name, taken, constant, proc in zip(plan.names, plan.from_row, plan.constants, plan.processors, strict=True):
         if not taken:
@@ -102,10 +112,8 @@ def executemany(conn: Connection, key: Hashable, make: Callable[[], Executable],
             values = out
         columns.append(values)
     if plan.positional:
-        params: list[Any] = list(zip(*columns, strict=True))
-    else:
-        params = [dict(zip(plan.names, values, strict=True)) for values in zip(*columns, strict=True)]
-    conn.exec_driver_sql(plan.sql, params)
+        return plan.sql, list(zip(*columns, strict=True))
+    return plan.sql, [dict(zip(plan.names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:

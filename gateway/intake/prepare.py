@@ -25,6 +25,7 @@ from gateway.domain.records import (
     validate_data,
 )
 from gateway.intake.textsafety import unsafe_characters
+from gateway.store.types import JsonText
 
 # where the subject's identifiers sit inside 双公示 data, by kind
 _XDR_FIELDS = {
@@ -64,6 +65,7 @@ class Prepared:
     region: str | None = None
     sector: str | None = None  # the subject's industry as the record states it (docs/policy.md §8)
     data: dict[str, Any] = field(default_factory=dict)
+    data_json: JsonText | None = None  # `data` as the canonical JSON its content hash is taken of
     content_hash: str = ""
     event_date: dt.date | None = None
     publish_by: dt.date | None = None
@@ -88,8 +90,14 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 
 def content_hash(kind: str | None, action: str, subject_key: str | None, data: Mapping[str, Any]) -> str:
-    canonical = _CANONICAL.encode([kind, action, subject_key, data])
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _hash_of(kind, action, subject_key, _CANONICAL.encode(data))
+
+
+def _hash_of(kind: str | None, action: str, subject_key: str | None, data_json: str) -> str:
+    # the same text as encoding [kind, action, subject_key, data] whole (no spaces between
+    # items), with the data's own JSON kept for storage (JsonText: serialized once)
+    head = _CANONICAL.encode([kind, action, subject_key])
+    return hashlib.sha256(f"{head[:-1]},{data_json}]".encode()).hexdigest()
 
 
 def prepare(
@@ -214,6 +222,7 @@ def prepare(
         raise Rejected(index, source_id, problems)
 
     data = to_jsonable(model)
+    data_json = JsonText(_CANONICAL.encode(data))
     event_date = model.event_date()
     publish_by, estimated = None, False
     if kind in PUBLISHED_KINDS:
@@ -240,7 +249,8 @@ def prepare(
         region=region,
         sector=sector,
         data=data,
-        content_hash=content_hash(kind.value, "publish", subject_key, data),
+        data_json=data_json,
+        content_hash=_hash_of(kind.value, "publish", subject_key, data_json),
         event_date=event_date,
         publish_by=publish_by,
         publish_by_estimated=estimated,

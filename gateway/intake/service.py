@@ -254,7 +254,7 @@ class IntakeService:
             "action": p.action,
             "supersedes_uid": prev["uid"] if prev else None,
             "content_hash": p.content_hash,
-            "data": p.data,
+            "data": p.data if p.data_json is None else p.data_json,
             "region": p.region,
             "event_date": p.event_date,
             "publish_by": p.publish_by,

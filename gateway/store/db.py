@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from gateway.store.types import serialize_json
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -31,11 +33,13 @@ class Database:
             # keep as many connections as threads use at once: a connection opened per checkout
             # beyond the pool would run the PRAGMAs below every time
             self.engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                                        pool_size=pool_size * 4, max_overflow=pool_size * 4)
+                                        pool_size=pool_size * 4, max_overflow=pool_size * 4,
+                                        json_serializer=serialize_json)
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                json_serializer=serialize_json,
             )
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
@@ -36,3 +38,19 @@ class UTCDateTime(TypeDecorator):
 
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class JsonText(str):
+    """A JSON document already serialized, stored as it is: the engines' `json_serializer`
+    (`serialize_json`) hands it to the driver without encoding the value a second time.
+
+    An upload's record data is serialized once, canonically, for its content hash
+    (`gateway.intake.prepare`); storing that text saves a second `json.dumps` a record."""
+
+    __slots__ = ()
+
+
+def serialize_json(value: Any) -> str:
+    """SQLAlchemy's `json_serializer` on both databases: `json.dumps`, as SQLAlchemy's own
+    default, except for a `JsonText`, which is JSON already."""
+    return value if value.__class__ is JsonText else json.dumps(value)

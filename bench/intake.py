@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/intake.py [--records 20000] [--batch 5000] [--sqlite-only]
                                      [--upload-rows 20000] [--file-rows 5000] [--no-upload]
+                                     [--rounds 3]
     .venv/bin/python bench/intake.py --phases [--upload-rows 20000] [--file-rows 5000]
 
 1. storage path: `IntakeService.submit` in process (validation, identifier normalisation,
@@ -19,7 +20,11 @@
 
 Each raw path inserts the very rows its gateway path stored, with one `executemany` per
 batch, into a copy of the records table in the same database in the same run. The ratio is
-gateway/raw records per second (target for the upload path: >= 0.5 on SQLite). The raw
+gateway/raw records per second (target for the upload path: >= 0.5 on SQLite). Each path
+runs `--rounds` times, new rows each round, its raw side right after it: the figures
+printed are the medians of the rounds, and the spread of the rounds' ratios beside them
+(this machine's speed changes by a third from one minute to the next; a ratio measured
+once, its two sides a minute apart, moved as much). The raw
 `executemany` is SQLAlchemy Core's, as the gateway's own writes were when the target was
 set; the gateway now hands its bulk writes to the driver itself (`gateway.store.sql
 .executemany`), so a second baseline is printed beside it: the driver's executemany alone,
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -51,11 +57,12 @@ from gateway.store.tables import agencies, records, subjects  # noqa: E402
 from tests.factories import accident, licence, make_uscc, penalty  # noqa: E402
 
 
-def make_records(n: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
+def make_records(n: int, seed: int = 7, start: int = 0) -> list[dict]:
+    """N records of the three kinds; `start` numbers their source ids (a further round's)."""
+    rng = random.Random(seed + start)
     out = []
     subjects = [make_uscc(i + 1, division=rng.choice(["510703", "510704", "510722", "510781"])) for i in range(n // 3 + 1)]
-    for i in range(n):
+    for i in range(start, start + n):
         code = rng.choice(subjects)
         day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(300))
         r = rng.random()
@@ -68,26 +75,32 @@ def make_records(n: int, seed: int = 7) -> list[dict]:
     return out
 
 
-def run(url: str, n: int, batch: int) -> tuple[float, float, float]:
-    """(gateway, raw, driver) records per second of the storage path (see the module's doc)."""
+Round = tuple[float, float, float]  # (gateway, raw, driver) records per second of one round
+
+
+def run(url: str, n: int, batch: int, rounds: int) -> list[Round]:
+    """The storage path's rounds (see the module's doc)."""
     db = Database(url)
     migrate.upgrade(db)
     clock = SystemClock()
     with db.write() as conn:
         intake_repo.upsert_agency(conn, code="BENCH", name="bench", region="510700", level="city", uscc=None, now=clock.now())
     service = IntakeService(db, clock, WorkingCalendar())
-    recs = make_records(n)
-
-    t0 = time.perf_counter()
-    for start in range(0, n, batch):
-        result = service.submit("BENCH", recs[start : start + batch])
-        assert result.counts()["rejected"] == 0, result.counts()
-    gateway_s = time.perf_counter() - t0
+    raw = _Raw(db)
+    out = []
     try:
-        raw_s, driver_s = _raw_seconds(db, batch, n)
+        for r in range(rounds):
+            recs = make_records(n, start=r * n)
+            t0 = time.perf_counter()
+            for start in range(0, n, batch):
+                result = service.submit("BENCH", recs[start : start + batch])
+                assert result.counts()["rejected"] == 0, result.counts()
+            gateway_s = time.perf_counter() - t0
+            raw_s, driver_s = raw.seconds(batch, n)
+            out.append((n / gateway_s, n / raw_s, n / driver_s))
     finally:
         db.dispose()
-    return n / gateway_s, n / raw_s, n / driver_s
+    return out
 
 
 def _raw_copy(db: Database, name: str, prefix: str):  # noqa: ANN202 - a copy of the records table, keys kept
@@ -102,39 +115,51 @@ def _raw_copy(db: Database, name: str, prefix: str):  # noqa: ANN202 - a copy of
     return raw_table
 
 
-def _raw_seconds(db: Database, batch: int, expected: int) -> tuple[float, float]:
-    """The seconds to insert the rows the gateway stored into copies of the records table,
-    one transaction per batch, two ways: SQLAlchemy Core's executemany (`raw`), and the
-    driver's own executemany of rows converted beforehand, out of the timing (`driver`:
-    what SQLite or PostgreSQL itself costs for them)."""
-    with db.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(select(records).order_by(records.c.id))]
-    for row in rows:
-        row.pop("id")
-    assert len(rows) == expected, (len(rows), expected)
-    raw_table, driver_table = _raw_copy(db, "bench_raw_records", "bench"), _raw_copy(db, "bench_driver_records", "bdrv")
-    t0 = time.perf_counter()
-    for start in range(0, len(rows), batch):
-        with db.write() as conn:
-            conn.execute(raw_table.insert(), rows[start : start + batch])
-    raw_s = time.perf_counter() - t0
-    with db.write() as conn:  # converted as the gateway's bulk writes convert them, outside the timing
-        driven = driver_parameters(conn, ("bench-driver", driver_table), driver_table.insert, rows)
-    assert driven is not None
-    sql, params = driven
-    t0 = time.perf_counter()
-    for start in range(0, len(params), batch):
-        with db.write() as conn:
-            conn.exec_driver_sql(sql, params[start : start + batch])
-    driver_s = time.perf_counter() - t0
-    with db.read() as conn:
-        for table in (raw_table, driver_table):
-            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == expected
-    return raw_s, driver_s
+class _Raw:
+    """The raw sides: copies of the records table, each round's rows inserted into them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.raw_table = _raw_copy(db, "bench_raw_records", "bench")
+        self.driver_table = _raw_copy(db, "bench_driver_records", "bdrv")
+        self.last_id = 0
+
+    def seconds(self, batch: int, expected: int) -> tuple[float, float]:
+        """The seconds to insert the rows the gateway stored since the last call into the
+        copies, one transaction per batch, two ways: SQLAlchemy Core's executemany (`raw`),
+        and the driver's own executemany of rows converted beforehand, out of the timing
+        (`driver`: what SQLite or PostgreSQL itself costs for them)."""
+        db = self.db
+        with db.read() as conn:
+            rows = [dict(r._mapping) for r in
+                    conn.execute(select(records).where(records.c.id > self.last_id).order_by(records.c.id))]
+        assert len(rows) == expected, (len(rows), expected)
+        self.last_id = rows[-1]["id"]
+        for row in rows:
+            row.pop("id")
+        t0 = time.perf_counter()
+        for start in range(0, len(rows), batch):
+            with db.write() as conn:
+                conn.execute(self.raw_table.insert(), rows[start : start + batch])
+        raw_s = time.perf_counter() - t0
+        with db.write() as conn:  # converted as the gateway's bulk writes convert them, outside the timing
+            driven = driver_parameters(conn, ("bench-driver", self.driver_table), self.driver_table.insert, rows)
+        assert driven is not None
+        sql, params = driven
+        t0 = time.perf_counter()
+        for start in range(0, len(params), batch):
+            with db.write() as conn:
+                conn.exec_driver_sql(sql, params[start : start + batch])
+        driver_s = time.perf_counter() - t0
+        with db.read() as conn:
+            total = conn.execute(select(func.count()).select_from(records)).scalar_one()
+            for table in (self.raw_table, self.driver_table):
+                assert conn.execute(select(func.count()).select_from(table)).scalar_one() == total
+        return raw_s, driver_s
 
 
-def run_upload(url: str, n: int, file_rows: int) -> tuple[float, float, float]:
-    """(gateway, raw, driver) records per second of the upload path (see the module's doc)."""
+def run_upload(url: str, n: int, file_rows: int, rounds: int) -> list[Round]:
+    """The upload path's rounds (see the module's doc)."""
     import subprocess
     import tempfile
 
@@ -145,31 +170,45 @@ def run_upload(url: str, n: int, file_rows: int) -> tuple[float, float, float]:
 
     work = Path(tempfile.mkdtemp(prefix="gw-bench-upload-"))
     env, token = prepare(url, work)
-    bodies = [penalties_csv(min(file_rows, n - start), offset=start) for start in range(0, n, file_rows)]
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
                              "serve", "--port", str(port)], cwd=Path(__file__).resolve().parent.parent, env=env,
                             stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    db = Database(url)
+    out = []
     try:
         wait_listening(port, proc)
+        raw = _Raw(db)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
                           timeout=300) as client:
             client.get("/healthz")  # a connection and the first request's lazy imports out of the timing
-            t0 = time.perf_counter()
-            for body in bodies:
-                r = client.post("/v1/records:import", params={"agency": "MY-AJJ", "kind": "penalty"},
-                                content=body, headers={"Content-Type": "text/csv"})
-                assert r.status_code == 200, r.text[:500]
-                assert r.json()["counts"]["accepted"] == body.count(b"\n") - 1, r.json()["counts"]
-            gateway_s = time.perf_counter() - t0
+            for r in range(rounds):
+                bodies = [penalties_csv(min(file_rows, n - start), offset=r * n + start)
+                          for start in range(0, n, file_rows)]
+                t0 = time.perf_counter()
+                for body in bodies:
+                    answer = client.post("/v1/records:import", params={"agency": "MY-AJJ", "kind": "penalty"},
+                                         content=body, headers={"Content-Type": "text/csv"})
+                    assert answer.status_code == 200, answer.text[:500]
+                    assert answer.json()["counts"]["accepted"] == body.count(b"\n") - 1, answer.json()["counts"]
+                gateway_s = time.perf_counter() - t0
+                raw_s, driver_s = raw.seconds(file_rows, n)
+                out.append((n / gateway_s, n / raw_s, n / driver_s))
     finally:
         stop(proc)
-    db = Database(url)
-    try:
-        raw_s, driver_s = _raw_seconds(db, file_rows, n)
-    finally:
         db.dispose()
-    return n / gateway_s, n / raw_s, n / driver_s
+    return out
+
+
+def _line(name: str, rounds: list[Round], target: str | None) -> str:
+    """A database's line: the rounds' median figures, and the spread of their ratios."""
+    gw, raw, driver = (statistics.median(r[i] for r in rounds) for i in range(3))
+    ratios = sorted(r[0] / r[1] for r in rounds)
+    driver_ratio = statistics.median(r[0] / r[2] for r in rounds)
+    spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+    middle = "" if target is None else f"{target:>8}"
+    return (f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{statistics.median(ratios):>8.2f}{spread:>11}{middle}"
+            f"{driver:>15,.0f}{driver_ratio:>8.2f}")
 
 
 def run_phases(n: int, file_rows: int) -> None:
@@ -229,7 +268,8 @@ def run_phases(n: int, file_rows: int) -> None:
         print(f"{label:<44}{1e6 * seconds / n:>8.1f} us a row")
 
 
-DRIVER_HEAD = f"{'':>8}{'driver rec/s':>15}{'ratio':>8}"
+HEAD = f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}{'(rounds)':>11}"
+DRIVER_HEAD = f"{'driver rec/s':>15}{'ratio':>8}"
 
 
 def main() -> None:
@@ -240,8 +280,11 @@ def main() -> None:
     parser.add_argument("--upload-rows", type=int, default=20_000, help="rows sent over HTTP as CSV files")
     parser.add_argument("--file-rows", type=int, default=5_000, help="rows per uploaded file (and raw batch)")
     parser.add_argument("--no-upload", action="store_true", help="only the storage path")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each path (medians printed)")
     parser.add_argument("--phases", action="store_true", help="the upload path in process, by phase")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.phases:
         run_phases(args.upload_rows, args.file_rows)
         return
@@ -250,31 +293,31 @@ def main() -> None:
         pg = postgres_url()
         if pg:
             targets.append(("PostgreSQL", pg[0], pg[1]))
-    print(f"storage path (IntakeService.submit): {args.records} records, batches of {args.batch}")
-    print(f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}{DRIVER_HEAD}")
+    print(f"storage path (IntakeService.submit): {args.records} records, batches of {args.batch}, "
+          f"{args.rounds} rounds")
+    print(f"{HEAD}{DRIVER_HEAD}")
     for name, url, cleanup in targets:
         try:
-            gw, raw, driver = run(url, args.records, args.batch)
+            rounds = run(url, args.records, args.batch, args.rounds)
         finally:
             if cleanup:
                 cleanup()
-        print(f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{gw / raw:>8.2f}{'':>8}{driver:>15,.0f}{gw / driver:>8.2f}")
+        print(_line(name, rounds, None))
     if args.no_upload:
         return
     print(f"\nupload path (HTTP to gateway serve, CSV parse, validate, store, change feed): "
-          f"{args.upload_rows} rows in files of {args.file_rows}")
-    print(f"{'database':<12}{'gateway rec/s':>15}{'raw rec/s':>12}{'ratio':>8}{'target':>8}{DRIVER_HEAD[8:]}")
+          f"{args.upload_rows} rows in files of {args.file_rows}, {args.rounds} rounds")
+    print(f"{HEAD}{'target':>8}{DRIVER_HEAD}")
     for name, _, _ in targets:
         url, cleanup = (sqlite_url(), None) if name == "SQLite" else (postgres_url() or (None, None))
         if url is None:
             continue
         try:
-            gw, raw, driver = run_upload(url, args.upload_rows, args.file_rows)
+            rounds = run_upload(url, args.upload_rows, args.file_rows, args.rounds)
         finally:
             if cleanup:
                 cleanup()
-        target = ">= 0.5" if name == "SQLite" else "-"
-        print(f"{name:<12}{gw:>15,.0f}{raw:>12,.0f}{gw / raw:>8.2f}{target:>8}{driver:>15,.0f}{gw / driver:>8.2f}")
+        print(_line(name, rounds, ">= 0.5" if name == "SQLite" else "-"))
 
 
 if __name__ == "__main__":

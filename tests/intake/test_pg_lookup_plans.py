@@ -46,14 +46,13 @@ def _explain(conn, statement: str, params: dict, mode: str) -> dict:  # noqa: AN
     prepared = re.sub(r"%\((\w+)\)s", positional, statement)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute("DEALLOCATE ALL")
         cur.execute(f"PREPARE lookup AS {prepared}")
         cur.execute(f"SET plan_cache_mode = {mode}")
         args = pgsql.SQL(", ").join(pgsql.Literal(params[name]) for name in order).as_string(raw)
         cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE lookup({args})")
         plan = cur.fetchone()[0]
         cur.execute("RESET plan_cache_mode")
-        cur.execute("DEALLOCATE lookup")
+        cur.execute("DEALLOCATE lookup")  # the connection goes back to the pool as it came
     return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
 
 

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+import weakref
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
 from gateway.cli import EXIT_OK, EXIT_USAGE
 
-_KEYS_SUBPARSERS: dict[int, argparse._SubParsersAction] = {}
+# keyed by the command table itself, held weakly: keyed by its id(), a freed parser's id came
+# back for a new one, which then got the dead parser's `keys` table ("conflicting subparser")
+_KEYS_SUBPARSERS: weakref.WeakKeyDictionary[argparse._SubParsersAction, argparse._SubParsersAction] = (
+    weakref.WeakKeyDictionary())
 
 
 def keys_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The `keys` command's own sub-command table (created on first use)."""
-    found = _KEYS_SUBPARSERS.get(id(subparsers))
+    found = _KEYS_SUBPARSERS.get(subparsers)
     if found is None:
         parser = subparsers.add_parser("keys", help="signing keys and certificates")
         found = parser.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND", required=True)
-        _KEYS_SUBPARSERS[id(subparsers)] = found
+        _KEYS_SUBPARSERS[subparsers] = found
     return found
 
 

@@ -188,3 +188,17 @@ def test_mask_never_raises_and_never_shows_the_middle(value):
         assert set(masked[6:-4]) == {"*"}
     else:
         assert set(masked) <= {"*"}
+
+
+@given(st.text(alphabet=uscc.ALPHABET, min_size=17, max_size=17))
+def test_the_uscc_check_character_is_the_standards_formula(first17):
+    # GB 32100-2015 §4 written out: weights 3^(i-1) mod 31, check value (31 - sum mod 31) mod 31
+    total = sum(uscc.ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    assert uscc.calc_check_digit(first17) == uscc.ALPHABET[(31 - total % 31) % 31]
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8, max_size=8))
+def test_the_organisation_code_check_character_is_the_standards_formula(body):
+    # GB 11714-1997: digits their value, A-Z 10-35, weights 3 7 9 10 5 8 4 2, 11 - sum mod 11 (10 X, 11 0)
+    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    assert orgcode.calc_check_digit(body) == {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))

